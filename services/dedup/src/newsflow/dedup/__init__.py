@@ -1,0 +1,1 @@
+"""newsflow.dedup: the dedup stage (articles.raw -> articles.unique / articles.duplicates)."""

@@ -1,0 +1,1 @@
+"""newsflow.entity: the entity stage (articles.language -> articles.enriched)."""

@@ -1,0 +1,1 @@
+"""newsflow.language: the language stage (articles.unique -> articles.language)."""

