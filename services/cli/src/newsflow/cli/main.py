@@ -1,0 +1,201 @@
+"""The ``newsflow`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from newsflow.cli.inputs import read_inputs
+from newsflow.cli.render import event_summary
+from newsflow.cli.services import SERVICES, ServiceGroup
+from newsflow.cli.status import collect_status, status_as_dict
+from newsflow.cli.streams_io import read_events
+from newsflow.shared.publisher import ArticlePublisher
+from newsflow.shared.redis_streams import connect
+from newsflow.shared.settings import Settings, load_settings
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="newsflow: news enrichment pipeline on Redis Streams (dedup, language, entities).",
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+@app.callback()
+def main(ctx: typer.Context) -> None:
+    """Settings come from NEWSFLOW_* environment variables (see README)."""
+    try:
+        ctx.obj = load_settings()
+    except Exception as exc:  # a clear message instead of a traceback
+        err_console.print(f"[red]invalid configuration:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def publish(
+    ctx: typer.Context,
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(help="JSONL, JSON (array or object) or .txt files; '-' for stdin."),
+    ] = None,
+) -> None:
+    """Publish articles to articles.raw; invalid ones go to the DLQ and are reported."""
+    settings = _settings(ctx)
+    candidates = list(read_inputs(files or ["-"], sys.stdin))
+
+    async def _run() -> None:
+        with Progress(
+            TextColumn("publishing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=False,
+        ) as progress:
+            task = progress.add_task("publish", total=len(candidates), rate="")
+
+            def advance(n: int) -> None:
+                progress.advance(task, n)
+                elapsed = progress.tasks[0].elapsed or 0.0
+                done = progress.tasks[0].completed
+                if elapsed > 0:
+                    progress.update(task, rate=f"{done / elapsed:,.0f}/s")
+
+            async with ArticlePublisher.connect(settings) as pub:
+                report = await pub.publish(candidates, on_progress=advance)
+        console.print(
+            f"published {report.published} to {settings.streams.raw}, "
+            f"rejected {len(report.rejected)} (sent to {settings.streams.dlq})"
+        )
+        for origin, reason in report.rejected:
+            console.print(f"  rejected {origin}: {reason}", markup=False)
+
+    asyncio.run(_run())
+
+
+@app.command()
+def tail(
+    ctx: typer.Context,
+    stream: Annotated[str, typer.Argument(help="Stream: enriched, duplicates, dlq, … or full name")],
+    from_start: Annotated[bool, typer.Option("--from-start", help="Read from the beginning.")] = False,
+    count: Annotated[int | None, typer.Option("--count", "-n", help="Exit after N events.")] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", "-t", help="Exit after S seconds.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One full event JSON per line.")] = False,
+) -> None:
+    """Print events of a stream as they arrive."""
+    settings = _settings(ctx)
+    name = settings.streams.resolve(stream)
+
+    async def _run() -> None:
+        redis = connect(settings.redis_url)
+        try:
+            async for _entry_id, event in read_events(
+                redis, name, from_start=from_start, count=count, timeout=timeout
+            ):
+                if as_json:
+                    sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
+                    sys.stdout.flush()
+                else:
+                    console.print(event_summary(event))
+        finally:
+            await redis.aclose()
+
+    try:
+        asyncio.run(_run())
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Per stream: length; per consumer group: lag and pending; the DLQ size."""
+    settings = _settings(ctx)
+
+    async def _run() -> None:
+        redis = connect(settings.redis_url)
+        try:
+            streams = await collect_status(redis, settings)
+        finally:
+            await redis.aclose()
+        if as_json:
+            sys.stdout.write(json.dumps(status_as_dict(streams)) + "\n")
+            return
+        table = Table(title=f"newsflow status ({settings.redis_url.split('@')[-1]})")
+        for col in ("stream", "length", "group", "consumers", "lag", "pending"):
+            table.add_column(col)
+        for s in streams:
+            if not s.groups:
+                table.add_row(s.name, str(s.length), "-", "", "", "")
+            for g in s.groups:
+                lag = "?" if g.lag is None else str(g.lag)
+                table.add_row(s.name, str(s.length), g.name, str(g.consumers), lag, str(g.pending))
+        console.print(table)
+        dlq = next(s for s in streams if s.name == settings.streams.dlq)
+        console.print(f"DLQ size: {dlq.length}")
+
+    asyncio.run(_run())
+
+
+@app.command()
+def run(
+    service: Annotated[str, typer.Argument(help="dedup | language | entity | all")],
+) -> None:
+    """Run services in the foreground (all = the three as separate processes)."""
+    services = list(SERVICES) if service == "all" else [service]
+    if any(s not in SERVICES for s in services):
+        err_console.print(f"[red]unknown service {service!r}[/]: use {', '.join(SERVICES)} or all")
+        raise typer.Exit(2)
+    group = ServiceGroup(services).start()
+    stopping = False
+
+    def _forward(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _forward)
+    try:
+        name, code = group.wait_any()
+        err_console.print(f"service {name} exited with code {code}; stopping the others")
+    except KeyboardInterrupt:
+        code = 0
+    codes = group.stop()
+    raise typer.Exit(code if not stopping else max(codes.values(), default=0))
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the pipeline.")] = 180.0,
+) -> None:
+    """Run the pipeline on a private Redis with bundled sample articles and print the results."""
+    from newsflow.cli.demo import run_demo
+
+    raise typer.Exit(run_demo(_settings(ctx), console, timeout=timeout))
+
+
+if __name__ == "__main__":
+    app()
