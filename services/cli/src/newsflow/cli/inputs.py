@@ -30,7 +30,10 @@ def _from_jsonl(lines: Iterable[str], origin: str) -> Iterator[Candidate]:
         except json.JSONDecodeError as exc:
             yield Candidate(where, None, f"invalid JSON: {exc.msg} at column {exc.colno}")
             continue
-        yield from _from_json_value(value, where)
+        if isinstance(value, dict):
+            yield Candidate(where, value)
+        else:
+            yield Candidate(where, None, f"expected a JSON object, got {type(value).__name__}")
 
 
 def _from_json_text(text: str, origin: str) -> Iterator[Candidate]:

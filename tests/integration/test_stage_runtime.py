@@ -1,0 +1,115 @@
+"""The shared stage runtime against a real Redis, with a tiny stage written for the test."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import pytest
+from redis.asyncio import Redis
+
+from newsflow.shared.events import ArticleEvent, InputLimits
+from newsflow.shared.redis_streams import ensure_group
+from newsflow.shared.settings import Settings
+from newsflow.shared.stage import Outcome, Rejected, Routed, StageContext, StageRunner
+from newsflow.shared.wire import Entry, decode_fields, decode_raw_article, encode_article
+from tests.helpers import entries, events
+
+
+class UpperStage:
+    """Routes every event to `unique`, rejects titles saying 'reject', fails on 'boom'."""
+
+    service = "upper"
+
+    def input_stream(self, settings: Settings) -> str:
+        return settings.streams.raw
+
+    def decode(self, entry: Entry) -> ArticleEvent:
+        return decode_raw_article(entry.fields, InputLimits(max_text_bytes=100))
+
+    async def start(self, ctx: StageContext) -> None:
+        self.out = ctx.settings.streams.unique
+
+    async def process(self, events: Sequence[ArticleEvent]) -> list[Outcome]:
+        if any(e.title == "boom" for e in events):
+            raise ConnectionError("model server went away")
+        return [
+            Rejected("title says reject", "Rejected")
+            if e.title == "reject"
+            else Routed(self.out, e.model_copy(update={"title": e.title.upper()}))
+            for e in events
+        ]
+
+    async def close(self) -> None:
+        pass
+
+
+async def _read_batch(redis: Redis, settings: Settings, group: str) -> list[Entry]:
+    resp = await redis.xreadgroup(group, "c1", {settings.streams.raw: ">"}, count=100)
+    return [Entry(eid.decode(), decode_fields(raw)) for _, items in resp for eid, raw in items]
+
+
+@pytest.fixture
+async def runner(redis: Redis, settings: Settings) -> StageRunner:
+    stage = UpperStage()
+    ctx = StageContext(settings=settings, service="upper", consumer="c1", redis=redis)
+    await stage.start(ctx)
+    await ensure_group(redis, settings.streams.raw, settings.group("upper"))
+    return StageRunner(stage, ctx)
+
+
+async def test_batch_routes_good_items_and_dead_letters_bad_ones(
+    redis: Redis, settings: Settings, runner: StageRunner
+) -> None:
+    raw = settings.streams.raw
+    await redis.xadd(raw, encode_article({"id": "a", "title": "ok", "text": "fine"}))
+    await redis.xadd(raw, {"article": "{oops"})
+    await redis.xadd(raw, encode_article({"id": "big", "text": "x" * 101}))
+    await redis.xadd(raw, encode_article({"id": "r", "title": "reject", "text": "fine"}))
+    await redis.xadd(raw, encode_article({"id": "b", "title": "ok2", "text": "fine"}))
+    batch = await _read_batch(redis, settings, runner.group)
+    assert len(batch) == 5
+
+    await runner.run_batch(batch)
+
+    out = await events(redis, settings.streams.unique)
+    assert [(e["id"], e["title"]) for e in out] == [("a", "OK"), ("b", "OK2")]
+    letters = await entries(redis, settings.streams.dlq)
+    assert len(letters) == 3
+    by_reason = {f["reason"]: json.loads(f["event"]) for _, f in letters}
+    invalid_json = next(v for k, v in by_reason.items() if "not valid JSON" in k)
+    assert invalid_json["payload"] == {"article": "{oops"}, "the original payload is kept"
+    assert invalid_json["original_stream"] == raw
+    assert invalid_json["original_id"] == batch[1].entry_id
+    assert invalid_json["stage"] == "upper" and invalid_json["consumer"] == "c1"
+    assert any("over the limit of 100 bytes" in k for k in by_reason)
+    rejected = by_reason["title says reject"]
+    assert rejected["article_id"] == "r" and rejected["error_type"] == "Rejected"
+    pending = await redis.xpending(raw, runner.group)
+    assert pending["pending"] == 0, "every entry is acknowledged once its outputs are written"
+
+
+async def test_transient_failure_publishes_nothing_and_leaves_entries_pending(
+    redis: Redis, settings: Settings, runner: StageRunner
+) -> None:
+    raw = settings.streams.raw
+    await redis.xadd(raw, encode_article({"id": "a", "title": "ok", "text": "fine"}))
+    await redis.xadd(raw, encode_article({"id": "b", "title": "boom", "text": "fine"}))
+    batch = await _read_batch(redis, settings, runner.group)
+    with pytest.raises(ConnectionError):
+        await runner.run_batch(batch)
+    assert await redis.xlen(settings.streams.unique) == 0
+    assert await redis.xlen(settings.streams.dlq) == 0
+    pending = await redis.xpending(raw, runner.group)
+    assert pending["pending"] == 2
+
+
+async def test_ensure_group_starts_at_zero_and_is_idempotent(
+    redis: Redis, settings: Settings
+) -> None:
+    stream = settings.streams.raw
+    await redis.xadd(stream, {"article": "{}"})
+    assert await ensure_group(redis, stream, "g") is True
+    assert await ensure_group(redis, stream, "g") is False
+    resp = await redis.xreadgroup("g", "c", {stream: ">"}, count=10)
+    assert len(resp[0][1]) == 1, "a backlog written before the group exists is delivered"

