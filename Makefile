@@ -35,7 +35,7 @@ test-e2e: sync ## end-to-end tests with the services as processes
 lint: sync ## ruff and mypy (strict on services/ and shared/)
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy shared/src services/dedup/src services/language/src services/entity/src services/cli/src tests
+	$(UV) run --frozen mypy shared/src services/dedup/src services/language/src services/entity/src services/cli/src
 
 format: sync ## apply ruff's formatting and autofixes
 	$(UV) run --frozen ruff format .

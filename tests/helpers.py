@@ -7,9 +7,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from redis.asyncio import Redis
-
 from newsflow.shared.wire import decode_fields
+from redis.asyncio import Redis
 
 
 async def wait_until(

@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from redis.asyncio import Redis
-
 from newsflow.cli.services import SERVICES, local_argv
 from newsflow.shared.settings import Settings
+from redis.asyncio import Redis
+
 from tests.e2e.conftest import ROOT, Processes, service_env
 from tests.helpers import entries, events, wait_for_len
 
@@ -33,7 +33,8 @@ def _write_inputs(tmp_path: Path) -> list[str]:
         {"id": "en-1", "title": "New ferry terminal", "text": "خبرگزاری بندر\n" + ENGLISH,
          "url": "https://example.org/ferry?utm_source=rss", "source": "Elwin Herald",
          "published_at": "2026-11-20T10:00:00Z", "metadata": {"section": "local"}},
-        {"id": "en-1-copy", "title": "FERRY TERMINAL OPENS", "text": "خبرگزاری بندر\n" + ENGLISH.upper()},
+        {"id": "en-1-copy", "title": "FERRY TERMINAL OPENS",
+         "text": "خبرگزاری بندر\n" + ENGLISH.upper()},
         {"id": "fr-1", "title": "Rénovation des écoles", "text": FRENCH, "language_hint": "fr"},
         {"id": "no-text", "title": "Only a title", "text": ""},
     ]  # fmt: skip
@@ -104,9 +105,7 @@ async def test_pipeline_end_to_end(
     assert {json.loads(line)["id"] for line in tail.stdout.splitlines()} == set(enriched)
 
     status = _cli(["status", "--json"], settings)
-    groups = {
-        g["name"]: g for s in json.loads(status.stdout)["streams"] for g in s["groups"]
-    }
+    groups = {g["name"]: g for s in json.loads(status.stdout)["streams"] for g in s["groups"]}
     for service in SERVICES:
         group = groups[settings.group(service)]
         assert group["pending"] == 0 and group["lag"] == 0
@@ -119,9 +118,7 @@ async def test_pipeline_end_to_end(
 async def test_newsflow_run_all_processes_and_stops_on_sigterm(
     redis: Redis, settings: Settings, processes: Processes
 ) -> None:
-    proc = processes.start(
-        "run-all", local_argv(["newsflow", "run", "all"]), service_env(settings)
-    )
+    proc = processes.start("run-all", local_argv(["newsflow", "run", "all"]), service_env(settings))
     await redis.xadd(
         settings.streams.raw,
         {"article": json.dumps({"id": "r1", "title": "Ferry", "text": ENGLISH})},

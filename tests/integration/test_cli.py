@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from collections.abc import Iterator
-
-from redis import Redis as SyncRedis
-from redis.asyncio import Redis
-from typer.testing import CliRunner
-
 from newsflow.cli.main import app
 from newsflow.shared.events import ArticleEvent
 from newsflow.shared.publisher import ArticlePublisher
 from newsflow.shared.settings import Settings
-from newsflow.shared.wire import encode_event
-from newsflow.shared.wire import decode_fields
+from newsflow.shared.wire import decode_fields, encode_event
+from redis import Redis as SyncRedis
+from redis.asyncio import Redis
+from typer.testing import CliRunner
 
 
 def entries(redis: SyncRedis, stream: str) -> list[tuple[str, dict[str, str]]]:
@@ -85,9 +82,7 @@ async def test_publisher_python_api(redis: Redis, settings: Settings) -> None:
     assert await redis.xlen(settings.streams.dlq) == 1
 
 
-def test_tail_json_and_status(
-    sync_redis: SyncRedis, settings: Settings, runner: CliRunner
-) -> None:
+def test_tail_json_and_status(sync_redis: SyncRedis, settings: Settings, runner: CliRunner) -> None:
     for i in range(3):
         sync_redis.xadd(
             settings.streams.enriched,

@@ -15,7 +15,9 @@ def test_jsonl_json_array_and_txt(tmp_path: Path) -> None:
     (tmp_path / "b.json").write_text(json.dumps([{"text": "two"}, "nope"]), encoding="utf-8")
     (tmp_path / "story-7.txt").write_text("\n  My Title \nFirst line.\nSecond line.\n", "utf-8")
     items = list(
-        read_inputs([str(tmp_path / n) for n in ("a.jsonl", "b.json", "story-7.txt")], io.StringIO())
+        read_inputs(
+            [str(tmp_path / n) for n in ("a.jsonl", "b.json", "story-7.txt")], io.StringIO()
+        )
     )
     assert [i.data for i in items if i.data] == [
         {"text": "one"},
@@ -37,6 +39,8 @@ def test_stdin_jsonl_and_array() -> None:
 
 def test_missing_and_empty_files(tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_text("\n\n", encoding="utf-8")
-    items = list(read_inputs([str(tmp_path / "empty.txt"), str(tmp_path / "nope.jsonl")], io.StringIO()))
+    items = list(
+        read_inputs([str(tmp_path / "empty.txt"), str(tmp_path / "nope.jsonl")], io.StringIO())
+    )
     assert items[0].error == "file is empty"
     assert items[1].error is not None and "cannot read file" in items[1].error

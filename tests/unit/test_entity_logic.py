@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from newsflow.entity.labels import LABEL_MAP, normalise_label
 from newsflow.entity.logic import Document, EntityExtractor
 from newsflow.entity.mentions import canonical_name, merge_mentions
@@ -42,7 +41,10 @@ def test_canonical_name_and_merge() -> None:
         EntityItem(text="Paris", label="LOC", start=30, end=35),
     ]
     mentions = merge_mentions(items)
-    assert [(m.name, m.label, m.count) for m in mentions] == [("Macron", "PER", 3), ("Paris", "LOC", 1)]
+    assert [(m.name, m.label, m.count) for m in mentions] == [
+        ("Macron", "PER", 3),
+        ("Paris", "LOC", 1),
+    ]
 
 
 def test_first_installed_candidate_wins() -> None:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from newsflow.language.logic import LanguageIdentifier, clean_line, fold_shouting
 from newsflow.language.scripts import dominant_script, script_counts
 
@@ -36,11 +35,23 @@ def test_whole_text_is_read_not_just_the_start(identifier: LanguageIdentifier) -
 @pytest.mark.parametrize(
     ("text", "code", "script"),
     [
-        ("Le gouvernement a présenté mercredi un projet de loi sur le logement social.", "fr", "Latn"),
-        ("Die Stadtverwaltung hat am Montag einen neuen Radweg entlang des Flusses eröffnet.", "de", "Latn"),
+        (
+            "Le gouvernement a présenté mercredi un projet de loi sur le logement social.",
+            "fr",
+            "Latn",
+        ),
+        (
+            "Die Stadtverwaltung hat am Montag einen neuen Radweg entlang des Flusses eröffnet.",
+            "de",
+            "Latn",
+        ),
         ("Правительство объявило о новых мерах поддержки малого бизнеса в регионах.", "ru", "Cyrl"),
         ("東京都は月曜日、新しい交通計画を発表した。バスと電車の本数を増やす。", "ja", "Jpan"),
-        ("Η κυβέρνηση ανακοίνωσε νέα μέτρα για την ενίσχυση των μικρών επιχειρήσεων.", "el", "Grek"),
+        (
+            "Η κυβέρνηση ανακοίνωσε νέα μέτρα για την ενίσχυση των μικρών επιχειρήσεων.",
+            "el",
+            "Grek",
+        ),
     ],
 )
 def test_languages_and_scripts(

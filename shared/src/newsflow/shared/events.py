@@ -3,7 +3,8 @@
 * :class:`ArticleIn` is what publishers put on ``articles.raw``.
 * :class:`ArticleEvent` is what every stage publishes: the article's fields, ``schema_version``,
   one section per stage that has run (``dedup``, ``language``, ``entities``) and a ``trace``.
-* :class:`DeadLetter` is what lands on ``articles.dlq``: the original payload, the stage and the reason.
+* :class:`DeadLetter` is what lands on ``articles.dlq``: the original payload, the stage and
+  the reason.
 
 All of them serialise to plain JSON, so a subscriber in any language can read them.
 """
@@ -15,6 +16,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+from newsflow.shared.ids import derive_article_id
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -24,9 +26,7 @@ from pydantic import (
     field_validator,
 )
 
-from newsflow.shared.ids import derive_article_id
-
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$")
 _LANG_RE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
@@ -95,7 +95,10 @@ class ArticleFields(BaseModel):
 
 
 class ArticleIn(ArticleFields):
-    """An article as published to ``articles.raw``. ``id`` is optional: see :func:`derive_article_id`."""
+    """An article as published to ``articles.raw``.
+
+    ``id`` is optional: see :func:`derive_article_id`.
+    """
 
     id: str | None = None
 

@@ -7,7 +7,6 @@ import sys
 from typing import Any
 
 import structlog
-
 from newsflow.shared.settings import Settings
 
 

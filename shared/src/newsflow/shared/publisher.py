@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from pydantic import ValidationError
-from redis.asyncio import Redis
-
 from newsflow.shared.events import ArticleIn, DeadLetter, InputLimits, describe_validation_error
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
 from newsflow.shared.wire import encode_article, encode_dead_letter
+from pydantic import ValidationError
+from redis.asyncio import Redis
 
 
 @dataclass(frozen=True, slots=True)

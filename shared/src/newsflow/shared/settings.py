@@ -85,7 +85,8 @@ class Settings(BaseSettings):
     stream_prefix: str = Field(default="", description="Prefix of every stream and key name.")
     key_prefix: str = Field(default="newsflow:", description="Prefix of newsflow's own Redis keys.")
     consumer_name: str | None = Field(
-        default=None, description="Consumer name in the group; default host-pid (unique per process)."
+        default=None,
+        description="Consumer name in the group; default host-pid (unique per process).",
     )
     batch_size: int = Field(default=64, ge=1, le=10_000, description="Max entries per read.")
     block_ms: int = Field(default=500, ge=1, description="How long one read blocks (ms).")

@@ -25,8 +25,6 @@ import structlog
 from faststream import FastStream
 from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
-from redis.asyncio import Redis
-
 from newsflow.shared.errors import PermanentError
 from newsflow.shared.events import ArticleEvent, DeadLetter, InputLimits
 from newsflow.shared.logging import configure_logging
@@ -39,6 +37,7 @@ from newsflow.shared.wire import (
     encode_event,
     entries_from_body,
 )
+from redis.asyncio import Redis
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@ parsing) and ``event`` (the event as UTF-8 JSON). Dead letters carry ``stage``, 
 
 Publishers may write an article to ``articles.raw`` in any of these forms:
 
-* a field ``article`` (or ``event``) holding the article as a JSON object — what ``newsflow publish``
-  and :func:`encode_article` write;
+* a field ``article`` (or ``event``) holding the article as a JSON object — what
+  ``newsflow publish`` and :func:`encode_article` write;
 * a FastStream message (``broker.publish(article_dict, stream=...)``, field ``__data__``);
 * flat string fields (``XADD articles.raw * title ... text ... url ...``).
 """
@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from faststream.redis.parser import BinaryMessageFormatV1
-from pydantic import ValidationError
-
 from newsflow.shared.errors import InvalidPayload
 from newsflow.shared.events import (
     ArticleEvent,
@@ -30,6 +28,7 @@ from newsflow.shared.events import (
     InputLimits,
     describe_validation_error,
 )
+from pydantic import ValidationError
 
 EVENT_FIELD = "event"
 ARTICLE_FIELD = "article"

@@ -10,8 +10,6 @@ import time
 import uuid
 from pathlib import Path
 
-from rich.console import Console
-
 from newsflow.cli.inputs import read_stream
 from newsflow.cli.local_redis import LocalRedis
 from newsflow.cli.render import enriched_table, print_events
@@ -20,6 +18,7 @@ from newsflow.cli.streams_io import read_events
 from newsflow.shared.publisher import ArticlePublisher
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
+from rich.console import Console
 
 # A raw entry that is not even JSON: the dedup stage dead-letters it with the reason.
 MALFORMED_ENTRY = {"article": '{"title": "truncated upload", "text": "Half an arti'}
@@ -65,7 +64,9 @@ async def _wait_for(
 async def _collect(settings: Settings, stream: str) -> list[dict[str, object]]:
     redis = connect(settings.redis_url)
     try:
-        return [e async for _, e in read_events(redis, stream, from_start=True, count=None, timeout=0.3)]
+        return [
+            e async for _, e in read_events(redis, stream, from_start=True, count=None, timeout=0.3)
+        ]
     finally:
         await redis.aclose()
 

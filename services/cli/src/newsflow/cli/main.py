@@ -10,10 +10,6 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-
 from newsflow.cli.inputs import read_inputs
 from newsflow.cli.render import event_summary
 from newsflow.cli.services import SERVICES, ServiceGroup
@@ -22,6 +18,9 @@ from newsflow.cli.streams_io import read_events
 from newsflow.shared.publisher import ArticlePublisher
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings, load_settings
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -94,8 +93,12 @@ def publish(
 @app.command()
 def tail(
     ctx: typer.Context,
-    stream: Annotated[str, typer.Argument(help="Stream: enriched, duplicates, dlq, … or full name")],
-    from_start: Annotated[bool, typer.Option("--from-start", help="Read from the beginning.")] = False,
+    stream: Annotated[
+        str, typer.Argument(help="Stream: enriched, duplicates, dlq, … or full name")
+    ],
+    from_start: Annotated[
+        bool, typer.Option("--from-start", help="Read from the beginning.")
+    ] = False,
     count: Annotated[int | None, typer.Option("--count", "-n", help="Exit after N events.")] = None,
     timeout: Annotated[
         float | None, typer.Option("--timeout", "-t", help="Exit after S seconds.")

@@ -11,8 +11,10 @@ from rich.table import Table
 def event_summary(event: dict[str, Any]) -> str:
     """One line: id, dedup status, language, top mentions (or the DLQ reason)."""
     if "reason" in event and "stage" in event:
-        return f"[red]{event.get('article_id') or event.get('original_id')}[/] " \
-               f"dead-lettered at {event['stage']}: {event['reason']}"
+        return (
+            f"[red]{event.get('article_id') or event.get('original_id')}[/] "
+            f"dead-lettered at {event['stage']}: {event['reason']}"
+        )
     if "fields" in event:
         return f"raw entry with fields {sorted(event['fields'])}"
     parts = [f"[bold]{event.get('id')}[/]"]
@@ -22,7 +24,9 @@ def event_summary(event: dict[str, Any]) -> str:
         parts.append(status if status == "unique" else f"{status} of {dedup.get('duplicate_of')}")
     lang = event.get("language") or {}
     if lang:
-        parts.append(f"lang={lang.get('code')} ({lang.get('confidence', 0):.2f}, {lang.get('script')})")
+        parts.append(
+            f"lang={lang.get('code')} ({lang.get('confidence', 0):.2f}, {lang.get('script')})"
+        )
     ents = event.get("entities") or {}
     if ents:
         if ents.get("status") == "ok":
@@ -44,9 +48,12 @@ def enriched_table(events: list[dict[str, Any]]) -> Table:
         lang = e.get("language") or {}
         ents = e.get("entities") or {}
         if ents.get("status") == "ok":
-            ent_text = "\n".join(
-                f"{m['name']} [{m['label']}]×{m['count']}" for m in ents.get("mentions", [])[:8]
-            ) or "(none found)"
+            ent_text = (
+                "\n".join(
+                    f"{m['name']} [{m['label']}]×{m['count']}" for m in ents.get("mentions", [])[:8]
+                )
+                or "(none found)"
+            )
             ent_text += f"\n[dim]{ents.get('model')}[/]"
         else:
             ent_text = f"{ents.get('status')}: {ents.get('reason')}"

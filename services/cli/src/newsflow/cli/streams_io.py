@@ -7,9 +7,8 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from redis.asyncio import Redis
-
 from newsflow.shared.wire import EVENT_FIELD, decode_fields
+from redis.asyncio import Redis
 
 
 async def read_events(
@@ -37,7 +36,7 @@ async def read_events(
                 return
             remaining_ms = min(remaining_ms, block_ms)
         want = None if count is None else count - seen
-        response = await redis.xread({stream: last_id}, count=want, block=max(1, remaining_ms))
+        response: Any = await redis.xread({stream: last_id}, count=want, block=max(1, remaining_ms))
         for _name, entries in response or []:
             for entry_id, raw in entries:
                 last_id = entry_id.decode()

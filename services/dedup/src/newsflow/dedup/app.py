@@ -1,11 +1,11 @@
-"""FastStream entrypoint of the dedup service: ``faststream run newsflow.dedup.app:create_app --factory``."""
+"""FastStream entrypoint of the dedup service:
+``faststream run newsflow.dedup.app:create_app --factory``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from faststream import FastStream
-
 from newsflow.dedup.logic import decide, fingerprint
 from newsflow.dedup.store import FingerprintStore
 from newsflow.shared.events import ArticleEvent, InputLimits

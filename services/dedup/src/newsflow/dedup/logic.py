@@ -23,4 +23,6 @@ def decide(article_id: str, fp: str, owner: str | None) -> DedupSection:
     """
     if owner is None or owner == article_id:
         return DedupSection(status="unique", duplicate_of=None, similarity=1.0, fingerprint=fp)
-    return DedupSection(status="exact_duplicate", duplicate_of=owner, similarity=1.0, fingerprint=fp)
+    return DedupSection(
+        status="exact_duplicate", duplicate_of=owner, similarity=1.0, fingerprint=fp
+    )

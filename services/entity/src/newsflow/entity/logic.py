@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from newsflow.entity.labels import normalise_label
 from newsflow.entity.mentions import merge_mentions
@@ -23,14 +24,16 @@ class Document:
     text: str
 
 
-def _items(doc: object, field: str) -> list[EntityItem]:
+def _items(doc: Any, field: Literal["title", "text"]) -> list[EntityItem]:
     items = []
-    for ent in doc.ents:  # type: ignore[attr-defined]
+    for ent in doc.ents:
         label = normalise_label(ent.label_)
         if label is None or not ent.text.strip():
             continue
         items.append(
-            EntityItem(text=ent.text, label=label, start=ent.start_char, end=ent.end_char, field=field)  # type: ignore[arg-type]
+            EntityItem(
+                text=ent.text, label=label, start=ent.start_char, end=ent.end_char, field=field
+            )
         )
     return items
 

@@ -133,8 +133,10 @@ class LanguageIdentifier:
                 code="und",
                 confidence=round(confidence, 4),
                 script=dominant_script(counts),
-                alternatives=[LanguageAlternative(code=best, confidence=round(confidence, 4))]
-                + alternatives,
+                alternatives=[
+                    LanguageAlternative(code=best, confidence=round(confidence, 4)),
+                    *alternatives,
+                ],
                 reason=f"low confidence: {best} at {confidence:.2f} < {self.min_confidence:.2f}",
             )
         return LanguageSection(
