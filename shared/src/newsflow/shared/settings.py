@@ -108,7 +108,6 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
-    log_text: bool = Field(default=False, description="Log article text (off by default).")
 
     @field_validator("redis_url")
     @classmethod
