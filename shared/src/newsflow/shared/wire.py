@@ -61,7 +61,9 @@ def _json_object(raw: str, field: str) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise InvalidPayload(f"field {field!r} is not valid JSON: {exc.msg} at {exc.pos}") from exc
+        raise InvalidPayload(
+            f"field {field!r} is not valid JSON: {exc.msg} (char {exc.pos})"
+        ) from exc
     if not isinstance(value, dict):
         raise InvalidPayload(f"field {field!r} must hold a JSON object, got {type(value).__name__}")
     return value
