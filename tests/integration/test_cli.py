@@ -118,3 +118,61 @@ def test_bad_configuration_is_a_clear_error(runner: CliRunner) -> None:
     result = runner.invoke(app, ["status"], env={"NEWSFLOW_REDIS_URL": "http://nope"})
     assert result.exit_code == 2
     assert "invalid configuration" in result.output
+
+
+def _letter(stage: str, stream: str, payload: dict[str, str], n: int) -> dict[str, str]:
+    from newsflow.shared.events import DeadLetter
+    from newsflow.shared.wire import encode_dead_letter
+
+    return encode_dead_letter(
+        DeadLetter(
+            stage=stage,
+            reason=f"reason {n}",
+            error_type="InvalidPayload",
+            service=stage,
+            consumer="c",
+            attempts=None if n else 5,
+            original_stream=stream,
+            original_id=f"1-{n}",
+            article_id=f"a{n}",
+            payload=payload,
+        )
+    )
+
+
+def test_dlq_list_show_replay(sync_redis: SyncRedis, settings: Settings, runner: CliRunner) -> None:
+    streams = settings.streams
+    letters = [
+        _letter("dedup", streams.raw, {"article": '{"text": "fixed now"}'}, 0),
+        _letter("language", streams.unique, {"id": "a1", "event": "{}"}, 1),
+        _letter("publish", streams.raw, {"error": "invalid JSON"}, 2),
+    ]
+    ids = [sync_redis.xadd(streams.dlq, f).decode() for f in letters]  # type: ignore[arg-type]
+    env = _env(settings)
+
+    listed = runner.invoke(app, ["dlq", "list", "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    rows = [json.loads(line) for line in listed.output.splitlines()]
+    assert [r["entry_id"] for r in rows] == ids
+    assert rows[0]["attempts"] == 5 and rows[0]["payload"] == {"article": '{"text": "fixed now"}'}
+    table = runner.invoke(app, ["dlq", "list", "--stage", "language"], env=env)
+    assert "reason 1" in table.output and "reason 0" not in table.output
+
+    shown = runner.invoke(app, ["dlq", "show", ids[1]], env=env)
+    assert shown.exit_code == 0 and json.loads(shown.output)["original_stream"] == streams.unique
+    missing = runner.invoke(app, ["dlq", "show", "0-1"], env=env)
+    assert missing.exit_code == 1
+
+    assert runner.invoke(app, ["dlq", "replay"], env=env).exit_code == 2, "must say which"
+    replayed = runner.invoke(app, ["dlq", "replay", "--stage", "dedup"], env=env)
+    assert replayed.exit_code == 0 and "replayed 1, skipped 0" in replayed.output
+    assert [f for _, f in entries(sync_redis, streams.raw)] == [
+        {"article": '{"text": "fixed now"}'}
+    ]
+    assert [eid for eid, _ in entries(sync_redis, streams.dlq)] == ids[1:]
+
+    rest = runner.invoke(app, ["dlq", "replay", "--ids", ids[1], "--ids", ids[2]], env=env)
+    assert "replayed 1, skipped 1" in rest.output
+    assert "no original payload" in rest.output
+    assert [f for _, f in entries(sync_redis, streams.unique)] == [{"id": "a1", "event": "{}"}]
+    assert [eid for eid, _ in entries(sync_redis, streams.dlq)] == [ids[2]]

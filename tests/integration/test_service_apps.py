@@ -43,6 +43,26 @@ async def test_dedup_processes_backlog_and_splits_duplicates(
     assert (await redis.xpending(raw, group))["pending"] == 0
 
 
+async def test_service_recreates_a_vanished_group_and_keeps_serving(
+    redis: Redis, settings: Settings
+) -> None:
+    raw = settings.streams.raw
+    async with TestApp(create_dedup(settings)):
+        await redis.xadd(raw, encode_article({"id": "before", "text": "First story."}))
+        await wait_for_len(redis, settings.streams.unique, 1)
+        # Redis lost its data: the input stream and with it the consumer group are gone.
+        await redis.delete(raw)
+
+        async def group_back() -> bool:
+            groups = await redis.xinfo_groups(raw) if await redis.exists(raw) else []
+            return any(g["name"].decode() == settings.group("dedup") for g in groups)
+
+        await wait_until(group_back, timeout=20, what="the group to be recreated")
+        await redis.xadd(raw, encode_article({"id": "after", "text": "Second story."}))
+        await wait_for_len(redis, settings.streams.unique, 2, timeout=20)
+    assert [e["id"] for e in await events(redis, settings.streams.unique)] == ["before", "after"]
+
+
 async def test_two_dedup_replicas_share_the_group_and_agree(
     redis: Redis, make_settings: SettingsFactory
 ) -> None:

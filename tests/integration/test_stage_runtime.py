@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 
 import pytest
 from newsflow.shared.events import ArticleEvent, InputLimits
+from newsflow.shared.reclaim import Reclaimer
 from newsflow.shared.redis_streams import ensure_group
 from newsflow.shared.settings import Settings
 from newsflow.shared.stage import Outcome, Rejected, Routed, StageContext, StageRunner
@@ -89,19 +91,74 @@ async def test_batch_routes_good_items_and_dead_letters_bad_ones(
     assert pending["pending"] == 0, "every entry is acknowledged once its outputs are written"
 
 
-async def test_transient_failure_publishes_nothing_and_leaves_entries_pending(
+async def test_one_failing_item_does_not_hold_back_its_batch(
     redis: Redis, settings: Settings, runner: StageRunner
 ) -> None:
     raw = settings.streams.raw
     await redis.xadd(raw, encode_article({"id": "a", "title": "ok", "text": "fine"}))
     await redis.xadd(raw, encode_article({"id": "b", "title": "boom", "text": "fine"}))
+    await redis.xadd(raw, encode_article({"id": "c", "title": "ok", "text": "fine"}))
     batch = await _read_batch(redis, settings, runner.group)
-    with pytest.raises(ConnectionError):
-        await runner.run_batch(batch)
-    assert await redis.xlen(settings.streams.unique) == 0
-    assert await redis.xlen(settings.streams.dlq) == 0
-    pending = await redis.xpending(raw, runner.group)
-    assert pending["pending"] == 2
+    result = await runner.run_batch(batch)
+    assert result.routed == 2 and result.failed == [batch[1].entry_id]
+    assert [e["id"] for e in await events(redis, settings.streams.unique)] == ["a", "c"]
+    assert await redis.xlen(settings.streams.dlq) == 0, "a transient error is retried, not DLQ'd"
+    pending = await redis.xpending_range(raw, runner.group, "-", "+", 10)
+    assert [p["message_id"].decode() for p in pending] == [batch[1].entry_id]
+    record = json.loads(await redis.hget(runner.failures_key, batch[1].entry_id))
+    assert record["error_type"] == "ConnectionError"
+
+
+async def test_reclaim_retries_then_dead_letters_after_max_attempts(
+    redis: Redis, settings: Settings, runner: StageRunner
+) -> None:
+    raw = settings.streams.raw
+    await redis.xadd(raw, encode_article({"id": "p", "title": "boom", "text": "poison"}))
+    await redis.xadd(raw, encode_article({"id": "q", "title": "ok", "text": "fine"}))
+    await runner.run_batch(await _read_batch(redis, settings, runner.group))  # attempt 1
+    reclaimer = Reclaimer(runner, min_idle_ms=1, max_attempts=3, count=10, interval_s=0.01)
+    for attempt in (2, 3):
+        await asyncio.sleep(0.005)
+        assert await reclaimer.reclaim_once() == 1, f"attempt {attempt}"
+        assert await redis.xlen(settings.streams.dlq) == 0
+    await asyncio.sleep(0.005)
+    assert await reclaimer.reclaim_once() == 1  # 4th delivery: over the cap -> DLQ
+    (letter,) = [json.loads(f["event"]) for _, f in await entries(redis, settings.streams.dlq)]
+    assert letter["attempts"] == 3
+    assert letter["article_id"] == "p"
+    assert letter["reason"] == "gave up after 3 attempts: ConnectionError: model server went away"
+    assert json.loads(letter["payload"]["article"])["id"] == "p"
+    assert (await redis.xpending(raw, runner.group))["pending"] == 0
+    assert await redis.hlen(runner.failures_key) == 0
+    assert [e["id"] for e in await events(redis, settings.streams.unique)] == ["q"]
+
+
+async def test_entries_of_a_dead_consumer_are_reclaimed(
+    redis: Redis, settings: Settings, runner: StageRunner
+) -> None:
+    raw = settings.streams.raw
+    for i in range(5):
+        await redis.xadd(raw, encode_article({"id": f"d{i}", "title": "ok", "text": "fine"}))
+    # A consumer that read the entries and died before processing them.
+    await redis.xreadgroup(runner.group, "dead-consumer", {raw: ">"}, count=10)
+    reclaimer = Reclaimer(runner, min_idle_ms=1, max_attempts=5, count=2, interval_s=0.01)
+    await asyncio.sleep(0.005)
+    assert await reclaimer.reclaim_once() == 5
+    assert [e["id"] for e in await events(redis, settings.streams.unique)] == [
+        f"d{i}" for i in range(5)
+    ]
+    assert (await redis.xpending(raw, runner.group))["pending"] == 0
+
+
+async def test_reclaim_ignores_entries_that_are_not_idle_long_enough(
+    redis: Redis, settings: Settings, runner: StageRunner
+) -> None:
+    raw = settings.streams.raw
+    await redis.xadd(raw, encode_article({"id": "busy", "title": "ok", "text": "fine"}))
+    await redis.xreadgroup(runner.group, "busy-consumer", {raw: ">"}, count=10)
+    reclaimer = Reclaimer(runner, min_idle_ms=60_000, max_attempts=5, count=10, interval_s=0.01)
+    assert await reclaimer.reclaim_once() == 0
+    assert (await redis.xpending(raw, runner.group))["pending"] == 1
 
 
 async def test_ensure_group_starts_at_zero_and_is_idempotent(

@@ -232,6 +232,7 @@ class DeadLetter(BaseModel):
     error_type: str
     service: str
     consumer: str
+    attempts: int | None = Field(default=None, description="Failed attempts, for retry-cap DLQs")
     original_stream: str
     original_id: str
     article_id: str | None = None

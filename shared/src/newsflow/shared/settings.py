@@ -90,6 +90,20 @@ class Settings(BaseSettings):
     )
     batch_size: int = Field(default=64, ge=1, le=10_000, description="Max entries per read.")
     block_ms: int = Field(default=500, ge=1, description="How long one read blocks (ms).")
+    reclaim_idle_ms: int = Field(
+        default=30_000,
+        ge=100,
+        description="Pending entries idle longer than this are reclaimed by any replica.",
+    )
+    reclaim_interval_ms: int = Field(
+        default=5_000, ge=10, description="How often each replica looks for stuck entries."
+    )
+    max_attempts: int = Field(
+        default=5, ge=1, description="Deliveries before a failing entry goes to the DLQ."
+    )
+    shutdown_timeout_s: float = Field(
+        default=15.0, gt=0, description="How long in-flight work may take on SIGTERM."
+    )
     max_text_bytes: int = Field(default=1_000_000, ge=1, description="Max UTF-8 size of `text`.")
     max_title_chars: int = Field(default=2_000, ge=1)
     max_metadata_bytes: int = Field(default=16_384, ge=2)

@@ -15,29 +15,21 @@ it to Redis Streams:
 
 from __future__ import annotations
 
-import logging
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
-from faststream import FastStream
-from faststream.middlewares import AckPolicy
-from faststream.redis import RedisBroker, StreamSub
 from newsflow.shared.errors import PermanentError
 from newsflow.shared.events import ArticleEvent, DeadLetter, InputLimits
-from newsflow.shared.logging import configure_logging
-from newsflow.shared.redis_streams import connect, ensure_group
 from newsflow.shared.settings import Settings
-from newsflow.shared.wire import (
-    Entry,
-    batch_entry_parser,
-    encode_dead_letter,
-    encode_event,
-    entries_from_body,
-)
+from newsflow.shared.wire import Entry, encode_dead_letter, encode_event
 from redis.asyncio import Redis
+
+# How long the last error of a pending entry is kept (the retry cap acts much sooner).
+FAILURE_RECORD_TTL = 7 * 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +92,7 @@ def dead_letter(
     reason: str,
     error_type: str,
     article_id: str | None = None,
+    attempts: int | None = None,
 ) -> DeadLetter:
     return DeadLetter(
         stage=ctx.service,
@@ -107,6 +100,7 @@ def dead_letter(
         error_type=error_type,
         service=ctx.service,
         consumer=ctx.consumer,
+        attempts=attempts,
         original_stream=stream,
         original_id=entry.entry_id,
         article_id=article_id or entry.fields.get("id"),
@@ -114,8 +108,22 @@ def dead_letter(
     )
 
 
+@dataclass(slots=True)
+class BatchResult:
+    routed: int = 0
+    dead_lettered: int = 0
+    failed: list[str] = field(default_factory=list)  # entry ids left pending (transient errors)
+
+
 class StageRunner:
-    """Runs one batch through a stage and writes the results; independent of FastStream."""
+    """Runs batches through a stage and writes the results; independent of FastStream.
+
+    Failures are isolated: when a stage raises on a batch, its events are retried one by one in
+    the same call, so one poisonous article cannot hold back the others. An entry that still
+    fails stays pending (unacknowledged) and its error is remembered in a Redis hash, so the
+    reclaimer can retry it later and, once the retry cap is reached, dead-letter it with that
+    error.
+    """
 
     def __init__(self, stage: Stage, ctx: StageContext) -> None:
         self.stage = stage
@@ -123,35 +131,70 @@ class StageRunner:
         self.input_stream = stage.input_stream(ctx.settings)
         self.group = ctx.settings.group(stage.service)
         self.dlq = ctx.settings.streams.dlq
+        self.failures_key = ctx.settings.key("failures", self.group)
         self.log = structlog.get_logger(f"newsflow.{stage.service}")
 
-    async def run_batch(self, entries: Sequence[Entry]) -> None:
-        started = time.perf_counter()
-        letters: list[DeadLetter] = []
-        decoded: list[tuple[Entry, ArticleEvent]] = []
-        for entry in entries:
-            try:
-                decoded.append((entry, self.stage.decode(entry)))
-            except PermanentError as exc:
-                letters.append(self._letter(entry, str(exc), type(exc).__name__))
-
-        outcomes = await self.stage.process([event for _, event in decoded]) if decoded else []
+    async def _process(
+        self, decoded: list[tuple[Entry, ArticleEvent]]
+    ) -> tuple[list[tuple[Entry, ArticleEvent, Outcome]], list[tuple[Entry, BaseException]]]:
+        events = [event for _, event in decoded]
+        try:
+            outcomes = await self.stage.process(events)
+        except Exception as exc:
+            if len(decoded) == 1:
+                return [], [(decoded[0][0], exc)]
+            self.log.warning(
+                "batch failed; retrying its events one by one",
+                error_type=type(exc).__name__,
+                error=str(exc)[:500],
+                size=len(decoded),
+            )
+            done: list[tuple[Entry, ArticleEvent, Outcome]] = []
+            failed: list[tuple[Entry, BaseException]] = []
+            for item in decoded:
+                one_done, one_failed = await self._process([item])
+                done.extend(one_done)
+                failed.extend(one_failed)
+            return done, failed
         if len(outcomes) != len(decoded):
             raise RuntimeError(
                 f"stage {self.stage.service} returned {len(outcomes)} outcomes "
                 f"for {len(decoded)} events"
             )
+        return [(e, ev, o) for (e, ev), o in zip(decoded, outcomes, strict=True)], []
 
+    async def run_batch(
+        self, entries: Sequence[Entry], *, exhausted: Mapping[str, int] | None = None
+    ) -> BatchResult:
+        """Process entries; ``exhausted`` maps entry ids that reached the retry cap to their
+        delivery count: those go to the DLQ with their last error instead of being processed."""
+        started = time.perf_counter()
+        exhausted = exhausted or {}
+        letters: list[DeadLetter] = []
+        decoded: list[tuple[Entry, ArticleEvent]] = []
+        if exhausted:
+            letters.extend(await self._exhausted_letters(entries, exhausted))
+        for entry in entries:
+            if entry.entry_id in exhausted:
+                continue
+            try:
+                decoded.append((entry, self.stage.decode(entry)))
+            except PermanentError as exc:
+                letters.append(self._letter(entry, str(exc), type(exc).__name__))
+
+        done, failed = await self._process(decoded) if decoded else ([], [])
+        failed_ids = {entry.entry_id for entry, _ in failed}
+
+        result = BatchResult(failed=sorted(failed_ids))
         pipe = self.ctx.redis.pipeline(transaction=True)
-        routed = 0
-        for (entry, event), outcome in zip(decoded, outcomes, strict=True):
+        for entry, event, outcome in done:
             if isinstance(outcome, Rejected):
                 letters.append(
                     self._letter(entry, outcome.reason, outcome.error_type, article_id=event.id)
                 )
                 continue
             pipe.xadd(outcome.stream, encode_event(outcome.event))  # type: ignore[arg-type]
-            routed += 1
+            result.routed += 1
             self.log.debug("routed", article_id=event.id, stream=outcome.stream)
         for letter in letters:
             pipe.xadd(self.dlq, encode_dead_letter(letter))  # type: ignore[arg-type]
@@ -160,19 +203,80 @@ class StageRunner:
                 article_id=letter.article_id,
                 entry_id=letter.original_id,
                 reason=letter.reason,
+                attempts=letter.attempts,
             )
-        pipe.xack(self.input_stream, self.group, *[e.entry_id for e in entries])
+        result.dead_lettered = len(letters)
+        acked = [e.entry_id for e in entries if e.entry_id not in failed_ids]
+        if acked:
+            pipe.xack(self.input_stream, self.group, *acked)
+            pipe.hdel(self.failures_key, *acked)
+        for entry, error in failed:
+            record = json.dumps(
+                {
+                    "error_type": type(error).__name__,
+                    "message": str(error)[:2000],
+                    "consumer": self.ctx.consumer,
+                }
+            )
+            pipe.hset(self.failures_key, entry.entry_id, record)
+            self.log.error(
+                "processing failed; entry stays pending for retry",
+                entry_id=entry.entry_id,
+                article_id=entry.fields.get("id"),
+                error_type=type(error).__name__,
+                error=str(error)[:500],
+            )
+        if failed:
+            pipe.expire(self.failures_key, FAILURE_RECORD_TTL)
         await pipe.execute()
         self.log.debug(
             "batch done",
             entries=len(entries),
-            routed=routed,
-            dead_lettered=len(letters),
+            routed=result.routed,
+            dead_lettered=result.dead_lettered,
+            failed=len(failed),
             ms=round((time.perf_counter() - started) * 1000, 2),
         )
+        return result
+
+    async def _exhausted_letters(
+        self, entries: Sequence[Entry], exhausted: Mapping[str, int]
+    ) -> list[DeadLetter]:
+        ids = [e.entry_id for e in entries if e.entry_id in exhausted]
+        records = await self.ctx.redis.hmget(self.failures_key, ids)
+        last_errors = dict(zip(ids, records, strict=True))
+        letters = []
+        for entry in entries:
+            if entry.entry_id not in exhausted:
+                continue
+            attempts = exhausted[entry.entry_id] - 1
+            raw = last_errors.get(entry.entry_id)
+            info = json.loads(raw) if raw else {}
+            error_type = str(info.get("error_type", "Unknown"))
+            message = str(info.get("message", "consumer died or never reported an error"))
+            try:
+                article_id: str | None = self.stage.decode(entry).id
+            except Exception:
+                article_id = None
+            letters.append(
+                self._letter(
+                    entry,
+                    f"gave up after {attempts} attempts: {error_type}: {message}",
+                    error_type,
+                    attempts=attempts,
+                    article_id=article_id,
+                )
+            )
+        return letters
 
     def _letter(
-        self, entry: Entry, reason: str, error_type: str, *, article_id: str | None = None
+        self,
+        entry: Entry,
+        reason: str,
+        error_type: str,
+        *,
+        article_id: str | None = None,
+        attempts: int | None = None,
     ) -> DeadLetter:
         return dead_letter(
             self.ctx,
@@ -181,70 +285,5 @@ class StageRunner:
             reason=reason,
             error_type=error_type,
             article_id=article_id,
+            attempts=attempts,
         )
-
-
-def build_app(stage: Stage, settings: Settings) -> FastStream:
-    """The FastStream application of a stage. Settings are built by the caller and passed in."""
-    configure_logging(settings, service=stage.service)
-    logger = structlog.get_logger("faststream")
-    consumer = settings.resolved_consumer_name(stage.service)
-    input_stream = stage.input_stream(settings)
-    group = settings.group(stage.service)
-
-    broker = RedisBroker(settings.redis_url, logger=logger, log_level=logging.DEBUG)
-    subscriber = broker.subscriber(
-        stream=StreamSub(
-            input_stream,
-            group=group,
-            consumer=consumer,
-            batch=True,
-            max_records=settings.batch_size,
-            polling_interval=settings.block_ms,
-        ),
-        parser=batch_entry_parser,
-        ack_policy=AckPolicy.MANUAL,
-        title=f"{stage.service}:{input_stream}",
-    )
-    app = FastStream(broker, logger=logger)
-    state: dict[str, Any] = {}
-
-    @subscriber
-    async def handle(body: list[dict[str, Any]]) -> None:
-        await state["runner"].run_batch(entries_from_body(body))
-
-    @app.on_startup
-    async def _start() -> None:
-        client = connect(settings.redis_url)
-        created = await ensure_group(client, input_stream, group)
-        ctx = StageContext(
-            settings=settings,
-            service=stage.service,
-            consumer=consumer,
-            redis=client,
-            limits=InputLimits(
-                max_text_bytes=settings.max_text_bytes,
-                max_title_chars=settings.max_title_chars,
-                max_metadata_bytes=settings.max_metadata_bytes,
-            ),
-        )
-        await stage.start(ctx)
-        state["runner"] = StageRunner(stage, ctx)
-        state["redis"] = client
-        structlog.get_logger("newsflow").info(
-            "stage started",
-            stream=input_stream,
-            group=group,
-            consumer=consumer,
-            group_created=created,
-        )
-
-    @app.after_shutdown
-    async def _stop() -> None:
-        await stage.close()
-        client = state.get("redis")
-        if client is not None:
-            await client.aclose()
-        structlog.get_logger("newsflow").info("stage stopped", consumer=consumer)
-
-    return app

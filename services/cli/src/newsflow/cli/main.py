@@ -15,6 +15,7 @@ from newsflow.cli.render import event_summary
 from newsflow.cli.services import SERVICES, ServiceGroup
 from newsflow.cli.status import collect_status, status_as_dict
 from newsflow.cli.streams_io import read_events
+from newsflow.shared.dlq import list_letters, replay
 from newsflow.shared.publisher import ArticlePublisher
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings, load_settings
@@ -158,6 +159,108 @@ def status(
         console.print(table)
         dlq = next(s for s in streams if s.name == settings.streams.dlq)
         console.print(f"DLQ size: {dlq.length}")
+
+    asyncio.run(_run())
+
+
+dlq_app = typer.Typer(no_args_is_help=True, help="Inspect and replay the dead-letter stream.")
+app.add_typer(dlq_app, name="dlq")
+
+
+@dlq_app.command("list")
+def dlq_list(
+    ctx: typer.Context,
+    stage: Annotated[str | None, typer.Option(help="Only letters of this stage.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One letter JSON per line.")] = False,
+) -> None:
+    """One line per dead letter: entry id, stage, article id, attempts, reason."""
+    settings = _settings(ctx)
+
+    async def _run() -> None:
+        redis = connect(settings.redis_url)
+        try:
+            letters = await list_letters(redis, settings.streams.dlq, stage=stage, limit=limit)
+        finally:
+            await redis.aclose()
+        if as_json:
+            for s in letters:
+                body = s.letter.model_dump(mode="json") if s.letter else {"fields": s.raw}
+                sys.stdout.write(json.dumps({"entry_id": s.entry_id, **body}) + "\n")
+            return
+        table = Table(title=f"{settings.streams.dlq}: {len(letters)} letter(s)")
+        for col in ("entry", "stage", "article", "attempts", "from", "reason"):
+            table.add_column(col, overflow="fold")
+        for s in letters:
+            if s.letter is None:
+                table.add_row(s.entry_id, "?", "", "", "", "unreadable dead letter")
+                continue
+            lt = s.letter
+            table.add_row(
+                s.entry_id,
+                lt.stage,
+                lt.article_id or "",
+                "" if lt.attempts is None else str(lt.attempts),
+                f"{lt.original_stream} {lt.original_id}",
+                lt.reason,
+            )
+        console.print(table)
+
+    asyncio.run(_run())
+
+
+@dlq_app.command("show")
+def dlq_show(
+    ctx: typer.Context,
+    entry_id: Annotated[str, typer.Argument(help="The dead letter's entry id.")],
+) -> None:
+    """The whole dead letter as JSON, original payload included."""
+    settings = _settings(ctx)
+
+    async def _run() -> int:
+        redis = connect(settings.redis_url)
+        try:
+            found = await list_letters(redis, settings.streams.dlq, ids=[entry_id])
+        finally:
+            await redis.aclose()
+        if not found:
+            err_console.print(f"no dead letter {entry_id} in {settings.streams.dlq}")
+            return 1
+        s = found[0]
+        body = s.letter.model_dump(mode="json") if s.letter else {"fields": s.raw}
+        sys.stdout.write(json.dumps({"entry_id": s.entry_id, **body}, indent=2) + "\n")
+        return 0
+
+    raise typer.Exit(asyncio.run(_run()))
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    ctx: typer.Context,
+    stage: Annotated[str | None, typer.Option(help="Replay the letters of this stage.")] = None,
+    ids: Annotated[
+        list[str] | None, typer.Option("--ids", help="Replay these entry ids (repeatable).")
+    ] = None,
+    replay_all: Annotated[bool, typer.Option("--all", help="Replay every letter.")] = False,
+) -> None:
+    """Put letters back on the stream they came from; each leaves the DLQ once re-published."""
+    settings = _settings(ctx)
+    if not (stage or ids or replay_all):
+        err_console.print("say which letters: --stage S, --ids ID (repeatable) or --all")
+        raise typer.Exit(2)
+
+    async def _run() -> None:
+        redis = connect(settings.redis_url)
+        try:
+            letters = await list_letters(redis, settings.streams.dlq, stage=stage, ids=ids)
+            report = await replay(redis, settings.streams.dlq, letters)
+        finally:
+            await redis.aclose()
+        for old, stream, new in report.replayed:
+            console.print(f"replayed {old} -> {stream} {new}")
+        for old, why in report.skipped:
+            console.print(f"skipped {old}: {why}")
+        console.print(f"replayed {len(report.replayed)}, skipped {len(report.skipped)}")
 
     asyncio.run(_run())
 

@@ -9,8 +9,9 @@ from faststream import FastStream
 from newsflow.dedup.logic import decide, fingerprint
 from newsflow.dedup.store import FingerprintStore
 from newsflow.shared.events import ArticleEvent, InputLimits
+from newsflow.shared.service import build_app
 from newsflow.shared.settings import Settings, load_settings
-from newsflow.shared.stage import Outcome, Routed, StageContext, build_app
+from newsflow.shared.stage import Outcome, Routed, StageContext
 from newsflow.shared.wire import Entry, decode_raw_article
 
 

@@ -12,8 +12,9 @@ from faststream import FastStream
 from newsflow.entity.logic import Document, EntityExtractor
 from newsflow.entity.models import ModelRegistry
 from newsflow.shared.events import ArticleEvent
+from newsflow.shared.service import build_app
 from newsflow.shared.settings import Settings, load_settings
-from newsflow.shared.stage import Outcome, Routed, StageContext, build_app
+from newsflow.shared.stage import Outcome, Routed, StageContext
 from newsflow.shared.wire import Entry, decode_event
 
 

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from faststream import FastStream
 from newsflow.language.logic import LanguageIdentifier
 from newsflow.shared.events import ArticleEvent
+from newsflow.shared.service import build_app
 from newsflow.shared.settings import Settings, load_settings
-from newsflow.shared.stage import Outcome, Routed, StageContext, build_app
+from newsflow.shared.stage import Outcome, Routed, StageContext
 from newsflow.shared.wire import Entry, decode_event
 
 

@@ -1,0 +1,123 @@
+"""Reclaiming stuck entries: nothing stays pending forever.
+
+FastStream reads only new entries (``>``). An entry whose handler failed, or whose consumer died
+(kill -9, OOM, node loss), stays in the group's pending list. The :class:`Reclaimer` runs beside
+the subscriber in every replica: it claims entries idle longer than ``min_idle_ms`` from any
+consumer of the group (XAUTOCLAIM), processes them like new ones, and dead-letters those that
+were already delivered ``max_attempts`` times (the delivery count comes from XPENDING).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from newsflow.shared.stage import StageRunner
+from newsflow.shared.wire import Entry, decode_fields
+from redis.exceptions import ResponseError
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class Reclaimer:
+    def __init__(
+        self,
+        runner: StageRunner,
+        *,
+        min_idle_ms: int,
+        max_attempts: int,
+        count: int,
+        interval_s: float,
+        on_group_missing: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.runner = runner
+        self.redis = runner.ctx.redis
+        self.stream = runner.input_stream
+        self.group = runner.group
+        self.consumer = runner.ctx.consumer
+        self.min_idle_ms = min_idle_ms
+        self.max_attempts = max_attempts
+        self.count = count
+        self.interval_s = interval_s
+        self.on_group_missing = on_group_missing
+        self.log = structlog.get_logger("newsflow.reclaim")
+        self.reclaimed_total = 0
+
+    async def _delivery_counts(self, ids: list[str]) -> dict[str, int]:
+        rows = await self.redis.xpending_range(
+            self.stream,
+            self.group,
+            min=ids[0],
+            max=ids[-1],
+            count=len(ids) * 4 + 100,
+            consumername=self.consumer,
+        )
+        return {_text(r["message_id"]): int(r["times_delivered"]) for r in rows}
+
+    async def reclaim_once(self) -> int:
+        """One pass over the whole pending list; returns how many entries were reclaimed."""
+        start = "0-0"
+        reclaimed = 0
+        while True:
+            response = await self.redis.xautoclaim(
+                self.stream,
+                self.group,
+                self.consumer,
+                min_idle_time=self.min_idle_ms,
+                start_id=start,
+                count=self.count,
+            )
+            next_id, claimed = _text(response[0]), response[1]
+            deleted = [_text(i) for i in response[2]] if len(response) > 2 else []
+            entries = []
+            for entry_id, fields in claimed:
+                if fields is None:  # deleted from the stream while pending (Redis 6.2 form)
+                    deleted.append(_text(entry_id))
+                else:
+                    entries.append(Entry(_text(entry_id), decode_fields(fields)))
+            if deleted:
+                # Trimmed or deleted while pending: nothing left to process.
+                await self.redis.xack(self.stream, self.group, *deleted)
+                self.log.warning("pending entries no longer in the stream", ids=deleted[:20])
+            if entries:
+                counts = await self._delivery_counts([e.entry_id for e in entries])
+                exhausted = {
+                    e.entry_id: counts[e.entry_id]
+                    for e in entries
+                    if counts.get(e.entry_id, 0) > self.max_attempts
+                }
+                self.log.info(
+                    "reclaimed pending entries",
+                    count=len(entries),
+                    exhausted=len(exhausted),
+                    first=entries[0].entry_id,
+                )
+                await self.runner.run_batch(entries, exhausted=exhausted)
+                reclaimed += len(entries)
+            if next_id == "0-0":
+                break
+            start = next_id
+        self.reclaimed_total += reclaimed
+        return reclaimed
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Reclaim until ``stop`` is set; errors are logged and retried, never fatal."""
+        while not stop.is_set():
+            reclaimed = 0
+            try:
+                reclaimed = await self.reclaim_once()
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc) and self.on_group_missing is not None:
+                    await self.on_group_missing()
+                else:
+                    self.log.error("reclaim failed", error=str(exc))
+            except Exception as exc:
+                self.log.error("reclaim failed", error_type=type(exc).__name__, error=str(exc))
+            if reclaimed == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.interval_s)

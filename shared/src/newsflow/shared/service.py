@@ -1,0 +1,160 @@
+"""The FastStream application of a stage: the one app shape shared by the three services.
+
+* a batch stream subscriber on the stage's input, in the service's consumer group (created at
+  ``0`` before the subscriber starts), with a consumer name unique per process;
+* acknowledgements are written by the :class:`StageRunner` together with the outputs;
+* a :class:`Reclaimer` task beside it, so entries of dead or failing consumers are retried and,
+  past the retry cap, dead-lettered;
+* if the group disappears (Redis lost its data), it is recreated and the subscriber restarted
+  instead of the app exiting;
+* on SIGTERM/SIGINT the subscriber stops reading, the batch in flight finishes (up to
+  ``shutdown_timeout_s``) and is acknowledged; anything not finished stays pending and is
+  reclaimed by another replica.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import structlog
+from faststream import FastStream
+from faststream.middlewares import AckPolicy
+from faststream.redis import RedisBroker, StreamSub
+from faststream.redis.exceptions import StreamGroupNotFoundError
+from newsflow.shared.events import InputLimits
+from newsflow.shared.logging import configure_logging
+from newsflow.shared.reclaim import Reclaimer
+from newsflow.shared.redis_streams import connect, ensure_group
+from newsflow.shared.settings import Settings
+from newsflow.shared.stage import Stage, StageContext, StageRunner
+from newsflow.shared.wire import batch_entry_parser, entries_from_body
+
+
+def build_app(stage: Stage, settings: Settings) -> FastStream:
+    """The FastStream application of a stage. Settings are built by the caller and passed in."""
+    configure_logging(settings, service=stage.service)
+    logger = structlog.get_logger("faststream")
+    log = structlog.get_logger("newsflow")
+    consumer = settings.resolved_consumer_name(stage.service)
+    input_stream = stage.input_stream(settings)
+    group = settings.group(stage.service)
+
+    broker = RedisBroker(
+        settings.redis_url,
+        logger=logger,
+        log_level=logging.DEBUG,
+        graceful_timeout=settings.shutdown_timeout_s,
+    )
+    subscriber = broker.subscriber(
+        stream=StreamSub(
+            input_stream,
+            group=group,
+            consumer=consumer,
+            batch=True,
+            max_records=settings.batch_size,
+            polling_interval=settings.block_ms,
+        ),
+        parser=batch_entry_parser,
+        ack_policy=AckPolicy.MANUAL,
+        title=f"{stage.service}:{input_stream}",
+    )
+    app = FastStream(broker, logger=logger)
+    state: dict[str, Any] = {"recovering": False}
+    stop = asyncio.Event()
+
+    @subscriber
+    async def handle(body: list[dict[str, Any]]) -> None:
+        await state["runner"].run_batch(entries_from_body(body))
+
+    async def recover_group() -> None:
+        """Recreate the group (and the stream) and restart the subscriber, with backoff."""
+        if state["recovering"]:
+            return
+        state["recovering"] = True
+        delay = 0.2
+        try:
+            while not stop.is_set():
+                try:
+                    await ensure_group(state["redis"], input_stream, group)
+                    await subscriber.stop()
+                    await subscriber.start()
+                except Exception as exc:
+                    log.error("group recovery failed; retrying", error=str(exc), delay=delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                else:
+                    log.warning("consumer group recreated", stream=input_stream, group=group)
+                    return
+        finally:
+            state["recovering"] = False
+
+    # FastStream stops the subscriber and exits the app (code 0) when the group vanishes
+    # ("NOGROUP", e.g. after Redis lost its data). newsflow recreates it and keeps serving.
+    original_terminal = subscriber._stop_on_terminal_error
+
+    async def on_terminal_error(exc: Exception, msg: str) -> None:
+        if isinstance(exc, StreamGroupNotFoundError) and not stop.is_set():
+            log.error("consumer group vanished; recreating it", stream=input_stream, group=group)
+            state["recovery_task"] = asyncio.create_task(recover_group())
+            return
+        await original_terminal(exc, msg)
+
+    subscriber._stop_on_terminal_error = on_terminal_error  # type: ignore[method-assign]
+
+    @app.on_startup
+    async def _start() -> None:
+        client = connect(settings.redis_url)
+        created = await ensure_group(client, input_stream, group)
+        ctx = StageContext(
+            settings=settings,
+            service=stage.service,
+            consumer=consumer,
+            redis=client,
+            limits=InputLimits(
+                max_text_bytes=settings.max_text_bytes,
+                max_title_chars=settings.max_title_chars,
+                max_metadata_bytes=settings.max_metadata_bytes,
+            ),
+        )
+        await stage.start(ctx)
+        runner = StageRunner(stage, ctx)
+        state["runner"] = runner
+        state["redis"] = client
+        state["reclaimer"] = Reclaimer(
+            runner,
+            min_idle_ms=settings.reclaim_idle_ms,
+            max_attempts=settings.max_attempts,
+            count=settings.batch_size,
+            interval_s=settings.reclaim_interval_ms / 1000,
+            on_group_missing=recover_group,
+        )
+        log.info(
+            "stage started",
+            stream=input_stream,
+            group=group,
+            consumer=consumer,
+            group_created=created,
+        )
+
+    @app.after_startup
+    async def _start_reclaimer() -> None:
+        state["reclaim_task"] = asyncio.create_task(state["reclaimer"].run(stop))
+
+    @app.on_shutdown
+    async def _stop_reclaimer() -> None:
+        stop.set()
+        task = state.get("reclaim_task")
+        if task is not None:
+            await asyncio.wait_for(task, timeout=settings.shutdown_timeout_s)
+
+    @app.after_shutdown
+    async def _stop() -> None:
+        await stage.close()
+        client = state.get("redis")
+        if client is not None:
+            await client.aclose()
+        log.info("stage stopped", consumer=consumer)
+
+    return app
