@@ -95,3 +95,19 @@ def test_dominant_script() -> None:
     assert dominant_script(script_counts("abc абвгд")) == "Cyrl"
     assert dominant_script(script_counts("한국어 텍스트"), "ko") == "Kore"
     assert dominant_script(script_counts("123 !!")) is None
+
+
+def test_script_runs_split_mixed_lines() -> None:
+    from newsflow.language.scripts import script_runs
+
+    assert script_runs("مرحبا بكم في الموقع The council met today.") == [
+        "مرحبا بكم في الموقع",
+        "The council met today.",
+    ]
+    assert script_runs("東京タワーは月曜日に再開した。") == ["東京タワーは月曜日に再開した。"]
+    assert script_runs("123 !!") == ["123 !!"]
+
+
+def test_foreign_phrase_inside_an_english_line(identifier: LanguageIdentifier) -> None:
+    line = "مرحبا بكم في الموقع " + ENGLISH.split("\n")[0]
+    assert identifier.identify(line).code == "en"

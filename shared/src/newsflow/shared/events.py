@@ -41,6 +41,7 @@ class InputLimits(BaseModel):
     max_text_bytes: int = 1_000_000
     max_title_chars: int = 2_000
     max_metadata_bytes: int = 16_384
+    max_fields: int = 64
 
 
 def _limits(info: ValidationInfo) -> InputLimits:
@@ -101,6 +102,14 @@ class ArticleIn(ArticleFields):
     """
 
     id: str | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _int_id(cls, value: Any) -> Any:
+        # Numeric ids are common in feeds: 12345 is taken as "12345" (never a float or bool).
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
 
     @field_validator("id")
     @classmethod

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from newsflow.shared.events import ArticleIn, DeadLetter, InputLimits, describe_validation_error
+from newsflow.shared.errors import InvalidPayload
+from newsflow.shared.events import DeadLetter
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
-from newsflow.shared.wire import encode_article, encode_dead_letter
-from pydantic import ValidationError
+from newsflow.shared.wire import encode_article, encode_dead_letter, validate_article
 from redis.asyncio import Redis
 
 
@@ -42,19 +42,11 @@ class PublishReport:
     rejected: list[tuple[str, str]] = field(default_factory=list)
 
 
-def limits_from(settings: Settings) -> InputLimits:
-    return InputLimits(
-        max_text_bytes=settings.max_text_bytes,
-        max_title_chars=settings.max_title_chars,
-        max_metadata_bytes=settings.max_metadata_bytes,
-    )
-
-
 class ArticlePublisher:
     def __init__(self, redis: Redis, settings: Settings, *, chunk: int = 500) -> None:
         self.redis = redis
         self.settings = settings
-        self.limits = limits_from(settings)
+        self.limits = settings.input_limits()
         self.chunk = chunk
         self.consumer = f"publish-{socket.gethostname()}-{os.getpid()}"
 
@@ -74,7 +66,8 @@ class ArticlePublisher:
         await self.redis.aclose()
 
     def _dead_letter(self, item: Candidate, reason: str, error_type: str) -> DeadLetter:
-        raw = json.dumps(item.data, ensure_ascii=False, default=str) if item.data else ""
+        # ASCII-escaped, so even text with lone surrogates is kept (as \\udXXX escapes).
+        raw = json.dumps(item.data, ensure_ascii=True, default=str) if item.data is not None else ""
         return DeadLetter(
             stage="publish",
             reason=reason,
@@ -106,11 +99,9 @@ class ArticlePublisher:
                 letter = self._dead_letter(item, item.error or "unreadable input", "InvalidPayload")
             else:
                 try:
-                    article = ArticleIn.model_validate(item.data, context=self.limits)
-                except ValidationError as exc:
-                    letter = self._dead_letter(
-                        item, describe_validation_error(exc), "InvalidPayload"
-                    )
+                    article = validate_article(item.data, self.limits)
+                except InvalidPayload as exc:
+                    letter = self._dead_letter(item, str(exc), type(exc).__name__)
                 else:
                     pipe.xadd(self.settings.streams.raw, encode_article(item.data))  # type: ignore[arg-type]
                     report.published += 1

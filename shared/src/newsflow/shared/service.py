@@ -23,7 +23,6 @@ from faststream import FastStream
 from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.exceptions import StreamGroupNotFoundError
-from newsflow.shared.events import InputLimits
 from newsflow.shared.logging import configure_logging
 from newsflow.shared.reclaim import Reclaimer
 from newsflow.shared.redis_streams import connect, ensure_group
@@ -112,11 +111,7 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
             service=stage.service,
             consumer=consumer,
             redis=client,
-            limits=InputLimits(
-                max_text_bytes=settings.max_text_bytes,
-                max_title_chars=settings.max_title_chars,
-                max_metadata_bytes=settings.max_metadata_bytes,
-            ),
+            limits=settings.input_limits(),
         )
         await stage.start(ctx)
         runner = StageRunner(stage, ctx)

@@ -10,6 +10,7 @@ import os
 import socket
 from typing import Literal
 
+from newsflow.shared.events import InputLimits
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -107,6 +108,9 @@ class Settings(BaseSettings):
     max_text_bytes: int = Field(default=1_000_000, ge=1, description="Max UTF-8 size of `text`.")
     max_title_chars: int = Field(default=2_000, ge=1)
     max_metadata_bytes: int = Field(default=16_384, ge=2)
+    max_fields: int = Field(
+        default=64, ge=1, description="Max fields of one raw stream entry (flat form)."
+    )
     dedup_window_seconds: int = Field(
         default=7 * 24 * 3600, ge=1, description="How long a fingerprint is remembered."
     )
@@ -129,6 +133,14 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("redis_url must start with redis://, rediss:// or unix://")
         return value
+
+    def input_limits(self) -> InputLimits:
+        return InputLimits(
+            max_text_bytes=self.max_text_bytes,
+            max_title_chars=self.max_title_chars,
+            max_metadata_bytes=self.max_metadata_bytes,
+            max_fields=self.max_fields,
+        )
 
     @property
     def streams(self) -> StreamNames:

@@ -64,15 +64,29 @@ def _json_object(raw: str, field: str) -> dict[str, Any]:
         raise InvalidPayload(
             f"field {field!r} is not valid JSON: {exc.msg} (char {exc.pos})"
         ) from exc
+    except RecursionError as exc:
+        raise InvalidPayload(f"field {field!r} holds JSON nested too deeply") from exc
     if not isinstance(value, dict):
         raise InvalidPayload(f"field {field!r} must hold a JSON object, got {type(value).__name__}")
     return value
 
 
-def raw_article_dict(fields: Fields) -> dict[str, Any]:
+def _check_unicode(data: Any) -> None:
+    """Reject lone surrogates (e.g. JSON "\\ud800"): they cannot be written as UTF-8 later."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidPayload(
+            f"invalid Unicode: lone surrogate {exc.object[exc.start : exc.end]!a}"
+        ) from exc
+
+
+def raw_article_dict(fields: Fields, max_fields: int = 64) -> dict[str, Any]:
     """The article object carried by a raw entry, whichever publishing form was used."""
     if not fields:
         raise InvalidPayload("entry has no fields")
+    if len(fields) > max_fields:
+        raise InvalidPayload(f"entry has {len(fields)} fields, over the limit of {max_fields}")
     for name in (ARTICLE_FIELD, EVENT_FIELD):
         if name in fields:
             return _json_object(fields[name], name)
@@ -84,14 +98,21 @@ def raw_article_dict(fields: Fields) -> dict[str, Any]:
     return article
 
 
-def decode_raw_article(fields: Fields, limits: InputLimits) -> ArticleEvent:
-    """Validate a raw entry against the input contract and turn it into an event."""
-    data = raw_article_dict(fields)
+def validate_article(data: Any, limits: InputLimits) -> ArticleIn:
+    """The input contract, in one place for every way in (stream entries, CLI, Python API)."""
+    if not isinstance(data, dict):
+        raise InvalidPayload(f"an article must be a JSON object, got {type(data).__name__}")
+    _check_unicode(data)
     try:
-        article = ArticleIn.model_validate(data, context=limits)
+        return ArticleIn.model_validate(data, context=limits)
     except ValidationError as exc:
         raise InvalidPayload(describe_validation_error(exc)) from exc
-    return ArticleEvent.from_article(article)
+
+
+def decode_raw_article(fields: Fields, limits: InputLimits) -> ArticleEvent:
+    """Validate a raw entry against the input contract and turn it into an event."""
+    data = raw_article_dict(fields, limits.max_fields)
+    return ArticleEvent.from_article(validate_article(data, limits))
 
 
 def decode_event(fields: Fields) -> ArticleEvent:

@@ -58,8 +58,10 @@ def article_from_txt(path: Path, content: str) -> Candidate:
 
 def read_path(path: Path) -> Iterator[Candidate]:
     try:
-        content = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        # Bytes that are not UTF-8 become U+FFFD, as on the stream path: one bad byte does not
+        # cost the whole file.
+        content = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
         yield Candidate(str(path), None, f"cannot read file: {exc}")
         return
     suffix = path.suffix.lower()

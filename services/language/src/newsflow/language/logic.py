@@ -1,10 +1,11 @@
 """Pure language identification with fastText lid.176. No Redis, no FastStream.
 
-The whole document is read (no truncation). It is split into lines; each line is cleaned (URLs,
-e-mail addresses, markup and digits removed) and identified on its own, and the line's
-probabilities are weighted by how much real text it has: a line's weight grows with its letter
-count, and short lines (bylines, menu items, a one-line header in another language) count for
-less than their length. The main language is the one with the largest weighted share.
+The whole document is read (no truncation). It is split into lines, and lines into runs of one
+script; each piece is cleaned (URLs, e-mail addresses, markup and digits removed) and identified
+on its own, and its probabilities are weighted by how much real text it has: a piece's weight
+grows with its letter count, and short pieces (bylines, menu items, a one-line header in another
+language) count for less than their length. The main language is the one with the largest
+weighted share.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from newsflow.language.scripts import dominant_script, script_counts
+from newsflow.language.scripts import dominant_script, script_counts, script_runs
 from newsflow.shared.events import LanguageAlternative, LanguageSection
 
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -99,15 +100,18 @@ class LanguageIdentifier:
         cleaned_lines: list[str] = []
         for raw in [title, *text.splitlines()]:
             line = clean_line(raw)
-            letters = letter_count(line)
-            if not letters:
+            if not line:
                 continue
             cleaned_lines.append(line)
-            total_letters += letters
-            weight = line_weight(letters)
-            total_weight += weight
-            for code, prob in self._predict(fold_shouting(line)):
-                scores[code] += weight * prob
+            for segment in script_runs(line):
+                letters = letter_count(segment)
+                if not letters:
+                    continue
+                total_letters += letters
+                weight = line_weight(letters)
+                total_weight += weight
+                for code, prob in self._predict(fold_shouting(segment)):
+                    scores[code] += weight * prob
 
         counts = script_counts(" ".join(cleaned_lines))
         if total_letters < self.min_letters:

@@ -15,6 +15,7 @@ _NAME_TO_SCRIPT = {
     "TIBETAN": "Tibt", "MYANMAR": "Mymr", "KHMER": "Khmr", "HANGUL": "Hang", "HIRAGANA": "Hira",
     "KATAKANA": "Kana", "CJK": "Hani", "ETHIOPIC": "Ethi", "MONGOLIAN": "Mong", "SYRIAC": "Syrc",
     "THAANA": "Thaa", "CHEROKEE": "Cher", "TIFINAGH": "Tfng", "YI": "Yiii", "BOPOMOFO": "Bopo",
+    "KATAKANA-HIRAGANA": "Kana",
 }  # fmt: skip
 
 
@@ -24,10 +25,35 @@ def char_script(ch: str) -> str | None:
     if not ch.isalpha():
         return None
     try:
-        first = unicodedata.name(ch).split(" ", 1)[0]
+        words = unicodedata.name(ch).split(" ", 2)
     except ValueError:
         return None
+    first = words[1] if words[0] in {"FULLWIDTH", "HALFWIDTH"} and len(words) > 1 else words[0]
     return _NAME_TO_SCRIPT.get(first, "Zyyy")
+
+
+# Scripts written together in one language: a run of them is not split.
+_SCRIPT_FAMILY = {"Hira": "Hani", "Kana": "Hani", "Bopo": "Hani", "Hang": "Hani"}
+
+
+def script_runs(line: str) -> list[str]:
+    """Split a line where the script of its letters changes (e.g. an Arabic phrase inside an
+    English sentence). Spaces, digits and punctuation stay with the run they are in; Han, kana
+    and Hangul count as one family so Japanese and Korean are not cut apart."""
+    runs: list[str] = []
+    start = 0
+    current: str | None = None
+    for i, ch in enumerate(line):
+        code = char_script(ch)
+        if code is None or code == "Zyyy":
+            continue
+        family = _SCRIPT_FAMILY.get(code, code)
+        if current is not None and family != current:
+            runs.append(line[start:i])
+            start = i
+        current = family
+    runs.append(line[start:])
+    return [r.strip() for r in runs if r.strip()]
 
 
 def script_counts(text: str) -> Counter[str]:
