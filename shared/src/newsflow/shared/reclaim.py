@@ -5,16 +5,20 @@ FastStream reads only new entries (``>``). An entry whose handler failed, or who
 the subscriber in every replica: it claims entries idle longer than ``min_idle_ms`` from any
 consumer of the group (XAUTOCLAIM), processes them like new ones, and dead-letters those that
 were already delivered ``max_attempts`` times (the delivery count comes from XPENDING).
+
+The same loop trims the input stream of entries every consumer group has acknowledged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
+from newsflow.shared.redis_streams import trim_consumed
 from newsflow.shared.stage import StageRunner
 from newsflow.shared.wire import Entry, decode_fields
 from redis.exceptions import ResponseError
@@ -34,7 +38,10 @@ class Reclaimer:
         count: int,
         interval_s: float,
         on_group_missing: Callable[[], Awaitable[None]] | None = None,
+        trim_interval_s: float | None = None,
     ) -> None:
+        self.trim_interval_s = trim_interval_s
+        self._next_trim = 0.0
         self.runner = runner
         self.redis = runner.ctx.redis
         self.stream = runner.input_stream
@@ -105,12 +112,22 @@ class Reclaimer:
         self.reclaimed_total += reclaimed
         return reclaimed
 
+    async def trim_if_due(self) -> None:
+        now = time.monotonic()
+        if self.trim_interval_s is None or now < self._next_trim:
+            return
+        self._next_trim = now + self.trim_interval_s
+        removed = await trim_consumed(self.redis, self.stream)
+        if removed:
+            self.log.debug("trimmed consumed entries", stream=self.stream, removed=removed)
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Reclaim until ``stop`` is set; errors are logged and retried, never fatal."""
+        """Reclaim (and trim) until ``stop`` is set; errors are logged and retried, never fatal."""
         while not stop.is_set():
             reclaimed = 0
             try:
                 reclaimed = await self.reclaim_once()
+                await self.trim_if_due()
             except ResponseError as exc:
                 if "NOGROUP" in str(exc) and self.on_group_missing is not None:
                     await self.on_group_missing()

@@ -47,3 +47,39 @@ async def group_info(client: Redis, stream: str) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _parse_id(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+async def safe_trim_id(client: Redis, stream: str) -> str | None:
+    """The lowest entry id that some consumer group may still need, or None for "keep all".
+
+    For each group: its oldest pending entry if it has any, else the entry after its
+    last-delivered id. Entries below the minimum over all groups were delivered to and
+    acknowledged by every group. A stream without groups is never trimmed by this rule.
+    """
+    groups = await group_info(client, stream)
+    if not groups:
+        return None
+    bounds: list[tuple[int, int]] = []
+    for g in groups:
+        if int(g["pending"]) > 0:
+            summary = await client.xpending(stream, str(g["name"]))
+            lowest = summary["min"]
+            bounds.append(_parse_id(lowest.decode() if isinstance(lowest, bytes) else lowest))
+        else:
+            ms, seq = _parse_id(str(g["last-delivered-id"]))
+            bounds.append((ms, seq + 1))
+    ms, seq = min(bounds)
+    return f"{ms}-{seq}"
+
+
+async def trim_consumed(client: Redis, stream: str) -> int:
+    """Trim entries every group has read and acknowledged; returns how many were removed."""
+    bound = await safe_trim_id(client, stream)
+    if bound is None:
+        return 0
+    return int(await client.xtrim(stream, minid=bound, approximate=True))

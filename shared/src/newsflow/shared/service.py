@@ -124,6 +124,7 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
             count=settings.batch_size,
             interval_s=settings.reclaim_interval_ms / 1000,
             on_group_missing=recover_group,
+            trim_interval_s=settings.trim_interval_s,
         )
         log.info(
             "stage started",

@@ -105,6 +105,15 @@ class Settings(BaseSettings):
     shutdown_timeout_s: float = Field(
         default=15.0, gt=0, description="How long in-flight work may take on SIGTERM."
     )
+    stream_maxlen: int = Field(
+        default=1_000_000,
+        ge=0,
+        description="Safety cap (approximate MAXLEN) on output streams; 0 = no cap. The DLQ is "
+        "never capped.",
+    )
+    trim_interval_s: float = Field(
+        default=30.0, gt=0, description="How often a service trims its consumed input stream."
+    )
     max_text_bytes: int = Field(default=1_000_000, ge=1, description="Max UTF-8 size of `text`.")
     max_title_chars: int = Field(default=2_000, ge=1)
     max_metadata_bytes: int = Field(default=16_384, ge=2)

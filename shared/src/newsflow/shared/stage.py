@@ -132,6 +132,7 @@ class StageRunner:
         self.group = ctx.settings.group(stage.service)
         self.dlq = ctx.settings.streams.dlq
         self.failures_key = ctx.settings.key("failures", self.group)
+        self.maxlen = ctx.settings.stream_maxlen or None
         self.log = structlog.get_logger(f"newsflow.{stage.service}")
 
     async def _process(
@@ -193,7 +194,12 @@ class StageRunner:
                     self._letter(entry, outcome.reason, outcome.error_type, article_id=event.id)
                 )
                 continue
-            pipe.xadd(outcome.stream, encode_event(outcome.event))  # type: ignore[arg-type]
+            pipe.xadd(
+                outcome.stream,
+                encode_event(outcome.event),  # type: ignore[arg-type]
+                maxlen=self.maxlen,
+                approximate=True,
+            )
             result.routed += 1
             self.log.debug("routed", article_id=event.id, stream=outcome.stream)
         for letter in letters:
