@@ -6,7 +6,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_PYTHON ?= 3.11
 
-.PHONY: help uv sync demo test test-unit test-integration test-e2e lint format clean
+.PHONY: help uv sync demo test test-unit test-integration test-e2e test-faults lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ test-integration: sync ## integration tests against a real Redis
 
 test-e2e: sync ## end-to-end tests with the services as processes
 	$(UV) run --frozen pytest -ra tests/e2e $(PYTEST_ARGS)
+
+test-faults: sync ## fault tests: kill -9, Redis restart and flush (also part of `make test`)
+	$(UV) run --frozen pytest -ra -s -m faults tests/e2e $(PYTEST_ARGS)
 
 lint: sync ## ruff and mypy (strict on services/ and shared/)
 	$(UV) run --frozen ruff check .

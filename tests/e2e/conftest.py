@@ -42,7 +42,7 @@ class Processes:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = (self.log_dir / f"{name}.log").open("wb")
+        log = (self.log_dir / f"{name}.log").open("ab")
         proc = subprocess.Popen(
             argv, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
         )
@@ -50,9 +50,13 @@ class Processes:
         self.procs[name] = proc
         return proc
 
-    def start_compose_service(self, name: str, settings: Settings) -> subprocess.Popen[bytes]:
+    def start_compose_service(
+        self, name: str, settings: Settings, extra_env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         command, env = compose_service(name)
-        return self.start(name, local_argv(command), {**env, **service_env(settings)})
+        return self.start(
+            name, local_argv(command), {**env, **service_env(settings), **(extra_env or {})}
+        )
 
     def log(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text(errors="replace")

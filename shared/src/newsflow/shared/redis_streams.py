@@ -5,12 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ResponseError
 
 
 def connect(url: str) -> Redis:
-    """A client for newsflow's own commands (bytes in, bytes out)."""
-    return Redis.from_url(url, decode_responses=False, health_check_interval=30)
+    """A client for newsflow's own commands (bytes in, bytes out).
+
+    Connection errors and timeouts are retried with jittered exponential backoff for about ten
+    seconds (a Redis restart or failover), then raised to the caller's own retry logic.
+    """
+    return Redis.from_url(
+        url,
+        decode_responses=False,
+        health_check_interval=30,
+        retry=Retry(ExponentialWithJitterBackoff(cap=2.0, base=0.05), retries=8),
+    )
 
 
 async def ensure_group(client: Redis, stream: str, group: str) -> bool:

@@ -59,7 +59,13 @@ def free_port() -> int:
 
 
 class LocalRedis:
-    def __init__(self, binary: str | None = None, *, port: int | None = None) -> None:
+    def __init__(
+        self,
+        binary: str | None = None,
+        *,
+        port: int | None = None,
+        extra_args: list[str] | None = None,
+    ) -> None:
         found = binary or find_redis_server()
         if found is None:
             raise RuntimeError(
@@ -68,6 +74,7 @@ class LocalRedis:
             )
         self.binary = found
         self.port = port or free_port()
+        self.extra_args = list(extra_args or [])
         self._dir = tempfile.mkdtemp(prefix="newsflow-redis-")
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -85,6 +92,7 @@ class LocalRedis:
                 "--appendonly", "no",
                 "--dir", self._dir,
                 "--logfile", str(Path(self._dir) / "redis.log"),
+                *self.extra_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -104,7 +112,13 @@ class LocalRedis:
         self.stop()
         raise RuntimeError(f"redis-server did not answer on port {self.port} within {timeout}s")
 
-    def stop(self) -> None:
+    def restart(self, timeout: float = 10.0) -> LocalRedis:
+        """Stop the server (a clean shutdown: persistence files are kept) and start it again on
+        the same port and directory."""
+        self._terminate()
+        return self.start(timeout)
+
+    def _terminate(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
             try:
@@ -113,6 +127,9 @@ class LocalRedis:
                 self._proc.kill()
                 self._proc.wait()
         self._proc = None
+
+    def stop(self) -> None:
+        self._terminate()
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def __enter__(self) -> LocalRedis:
