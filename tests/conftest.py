@@ -16,10 +16,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
+
 from newsflow.cli.local_redis import LocalRedis, find_redis_server
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
-from redis.asyncio import Redis
 
 
 def _testcontainers_redis() -> tuple[str, Callable[[], None]]:

@@ -7,8 +7,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from newsflow.shared.wire import decode_fields
 from redis.asyncio import Redis
+
+from newsflow.shared.wire import decode_fields
 
 
 async def wait_until(

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from newsflow.cli.services import local_argv
 from newsflow.shared.settings import Settings
 

@@ -14,15 +14,15 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 from newsflow.cli.local_redis import LocalRedis, find_redis_server
 from newsflow.cli.services import SERVICES
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
 from newsflow.shared.wire import encode_article
-from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
 from tests.conftest import SettingsFactory
 from tests.e2e.conftest import Processes, service_env
 from tests.helpers import wait_for_len, wait_until
@@ -242,3 +242,27 @@ async def test_flushall_mid_run_services_recover(
     finally:
         await client.aclose()
         server.stop()
+
+
+async def test_sigterm_mid_run_exits_0_and_strands_nothing(
+    redis: Redis, settings: Settings, processes: Processes
+) -> None:
+    n = 600
+    env = {**FAST_RECLAIM, **service_env(settings)}
+    for name in SERVICES:
+        processes.start_compose_service(name, settings, env)
+    publisher = asyncio.create_task(publish_paced(settings.redis_url, settings, range(n)))
+    await wait_for_len(redis, settings.streams.enriched, 100, timeout=120)
+    t0 = time.monotonic()
+    code = processes.stop("entity", timeout=30)
+    stopped = time.monotonic() - t0
+    assert code == 0, processes.log("entity")[-3000:]
+    processes.start_compose_service("entity", settings, env)
+    await publisher
+    total = await wait_all_out(redis, settings, {f"k{i}" for i in range(n)}, timeout=180)
+    print(
+        f"\nSIGTERM test: entity stopped in {stopped:.1f}s (exit 0), {n} published, lost 0, "
+        f"entries out {total}"
+    )
+    for name in SERVICES:
+        assert processes.stop(name) == 0

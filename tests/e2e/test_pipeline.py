@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from newsflow.cli.services import SERVICES, local_argv
-from newsflow.shared.settings import Settings
 from redis.asyncio import Redis
 
+from newsflow.cli.services import SERVICES, local_argv
+from newsflow.shared.settings import Settings
 from tests.e2e.conftest import ROOT, Processes, service_env
 from tests.helpers import entries, events, wait_for_len
 

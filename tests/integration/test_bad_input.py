@@ -8,13 +8,13 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 from faststream import TestApp
+from redis.asyncio import Redis
+
 from newsflow.dedup.app import create_app as create_dedup
 from newsflow.entity.app import create_app as create_entity
 from newsflow.language.app import create_app as create_language
 from newsflow.shared.publisher import ArticlePublisher, Candidate
 from newsflow.shared.settings import Settings
-from redis.asyncio import Redis
-
 from tests.helpers import entries, events, wait_until
 
 OK_TEXT = "The council met on Monday to discuss the new harbour bridge and its cost."

@@ -7,14 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis import Redis as SyncRedis
+from redis.asyncio import Redis
+from typer.testing import CliRunner
+
 from newsflow.cli.main import app
 from newsflow.shared.events import ArticleEvent
 from newsflow.shared.publisher import ArticlePublisher
 from newsflow.shared.settings import Settings
 from newsflow.shared.wire import decode_fields, encode_event
-from redis import Redis as SyncRedis
-from redis.asyncio import Redis
-from typer.testing import CliRunner
 
 
 def entries(redis: SyncRedis, stream: str) -> list[tuple[str, dict[str, str]]]:

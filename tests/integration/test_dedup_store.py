@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import asyncio
 
+from redis.asyncio import Redis
+
 from newsflow.dedup.store import FingerprintStore
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
-from redis.asyncio import Redis
 
 
 async def test_claims_in_one_batch_resolve_in_order(redis: Redis, settings: Settings) -> None:

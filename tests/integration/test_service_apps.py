@@ -5,14 +5,14 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 
 from faststream import TestApp
+from redis.asyncio import Redis
+
 from newsflow.dedup.app import create_app as create_dedup
 from newsflow.entity.app import create_app as create_entity
 from newsflow.language.app import create_app as create_language
 from newsflow.shared.events import ArticleEvent, LanguageSection
 from newsflow.shared.settings import Settings
 from newsflow.shared.wire import encode_article, encode_event
-from redis.asyncio import Redis
-
 from tests.conftest import SettingsFactory
 from tests.helpers import events, wait_for_len, wait_until
 

@@ -7,14 +7,14 @@ import json
 from collections.abc import Sequence
 
 import pytest
+from redis.asyncio import Redis
+
 from newsflow.shared.events import ArticleEvent, InputLimits
 from newsflow.shared.reclaim import Reclaimer
 from newsflow.shared.redis_streams import ensure_group
 from newsflow.shared.settings import Settings
 from newsflow.shared.stage import Outcome, Rejected, Routed, StageContext, StageRunner
 from newsflow.shared.wire import Entry, decode_fields, decode_raw_article, encode_article
-from redis.asyncio import Redis
-
 from tests.helpers import entries, events
 
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from redis.asyncio import Redis
+
 from newsflow.shared.redis_streams import safe_trim_id, trim_consumed
 from newsflow.shared.settings import Settings
-from redis.asyncio import Redis
 
 
 async def test_trim_keeps_what_any_group_still_needs(redis: Redis, settings: Settings) -> None:

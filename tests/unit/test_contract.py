@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
+
 from newsflow.shared.errors import InvalidPayload
 from newsflow.shared.events import (
     SCHEMA_VERSION,
@@ -19,7 +21,6 @@ from newsflow.shared.wire import (
     encode_article,
     encode_event,
 )
-from pydantic import ValidationError
 
 LIMITS = InputLimits()
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from newsflow.cli.services import SERVICES, service_command
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from newsflow.entity.labels import LABEL_MAP, normalise_label
 from newsflow.entity.logic import Document, EntityExtractor
 from newsflow.entity.mentions import canonical_name, merge_mentions

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from newsflow.language.logic import LanguageIdentifier, clean_line, fold_shouting
 from newsflow.language.scripts import dominant_script, script_counts
 

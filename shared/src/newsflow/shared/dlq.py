@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from newsflow.shared.events import DeadLetter
-from newsflow.shared.wire import EVENT_FIELD, decode_fields
 from pydantic import ValidationError
 from redis.asyncio import Redis
+
+from newsflow.shared.events import DeadLetter
+from newsflow.shared.wire import EVENT_FIELD, decode_fields
 
 
 @dataclass(frozen=True, slots=True)

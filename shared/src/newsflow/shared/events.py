@@ -16,7 +16,6 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from newsflow.shared.ids import derive_article_id
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -25,6 +24,8 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+
+from newsflow.shared.ids import derive_article_id
 
 SCHEMA_VERSION: Literal[1] = 1
 

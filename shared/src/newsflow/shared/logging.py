@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import structlog
+
 from newsflow.shared.settings import Settings
 
 

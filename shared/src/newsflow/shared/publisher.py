@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+from redis.asyncio import Redis
+
 from newsflow.shared.errors import InvalidPayload
 from newsflow.shared.events import DeadLetter
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
 from newsflow.shared.wire import encode_article, encode_dead_letter, validate_article
-from redis.asyncio import Redis
 
 
 @dataclass(frozen=True, slots=True)

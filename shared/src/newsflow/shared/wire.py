@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from faststream.redis.parser import BinaryMessageFormatV1
+from pydantic import ValidationError
+
 from newsflow.shared.errors import InvalidPayload
 from newsflow.shared.events import (
     ArticleEvent,
@@ -28,7 +30,6 @@ from newsflow.shared.events import (
     InputLimits,
     describe_validation_error,
 )
-from pydantic import ValidationError
 
 EVENT_FIELD = "event"
 ARTICLE_FIELD = "article"

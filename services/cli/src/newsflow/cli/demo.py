@@ -10,6 +10,8 @@ import time
 import uuid
 from pathlib import Path
 
+from rich.console import Console
+
 from newsflow.cli.inputs import read_stream
 from newsflow.cli.local_redis import LocalRedis
 from newsflow.cli.render import enriched_table, print_events
@@ -18,7 +20,6 @@ from newsflow.cli.streams_io import read_events
 from newsflow.shared.publisher import ArticlePublisher
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
-from rich.console import Console
 
 # A raw entry that is not even JSON: the dedup stage dead-letters it with the reason.
 MALFORMED_ENTRY = {"article": '{"title": "truncated upload", "text": "Half an arti'}

@@ -10,6 +10,10 @@ from types import FrameType
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
 from newsflow.cli.inputs import read_inputs
 from newsflow.cli.render import event_summary
 from newsflow.cli.services import SERVICES, ServiceGroup
@@ -19,9 +23,6 @@ from newsflow.shared.dlq import list_letters, replay
 from newsflow.shared.publisher import ArticlePublisher
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings, load_settings
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 app = typer.Typer(
     no_args_is_help=True,

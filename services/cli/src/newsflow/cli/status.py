@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from redis.asyncio import Redis
+
 from newsflow.shared.redis_streams import group_info
 from newsflow.shared.settings import Settings
-from redis.asyncio import Redis
 
 
 @dataclass(slots=True)

@@ -7,8 +7,9 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from newsflow.shared.wire import EVENT_FIELD, decode_fields
 from redis.asyncio import Redis
+
+from newsflow.shared.wire import EVENT_FIELD, decode_fields
 
 
 async def read_events(

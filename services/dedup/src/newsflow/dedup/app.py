@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from faststream import FastStream
+
 from newsflow.dedup.logic import decide, fingerprint
 from newsflow.dedup.store import FingerprintStore
 from newsflow.shared.events import ArticleEvent, InputLimits

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import structlog
 from faststream import FastStream
+
 from newsflow.entity.logic import Document, EntityExtractor
 from newsflow.entity.models import ModelRegistry
 from newsflow.shared.events import ArticleEvent

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Sequence
 
 from faststream import FastStream
+
 from newsflow.language.logic import LanguageIdentifier
 from newsflow.shared.events import ArticleEvent
 from newsflow.shared.service import build_app
