@@ -20,6 +20,8 @@ from newsflow.cli.services import local_argv
 from newsflow.shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+SECRETS_MOUNT = "/run/secrets"
+CREDENTIAL_VARS = {"NEWSFLOW_REDIS_USERNAME", "NEWSFLOW_REDIS_PASSWORD_FILE"}
 
 
 def compose_service(name: str) -> tuple[list[str], dict[str, str]]:
@@ -52,9 +54,20 @@ class Processes:
         return proc
 
     def start_compose_service(
-        self, name: str, settings: Settings, extra_env: dict[str, str] | None = None
+        self,
+        name: str,
+        settings: Settings,
+        extra_env: dict[str, str] | None = None,
+        *,
+        secrets_dir: Path | None = None,
     ) -> subprocess.Popen[bytes]:
+        """Compose's command and environment. Docker secrets (/run/secrets/...) are read from
+        ``secrets_dir``; without one (a Redis without ACL users) the credentials are left out."""
         command, env = compose_service(name)
+        if secrets_dir is None:
+            env = {k: v for k, v in env.items() if k not in CREDENTIAL_VARS}
+        else:
+            env = {k: v.replace(SECRETS_MOUNT, str(secrets_dir)) for k, v in env.items()}
         return self.start(
             name, local_argv(command), {**env, **service_env(settings), **(extra_env or {})}
         )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -154,3 +155,24 @@ def test_event_json_is_plain_json_with_sections() -> None:
     for key in ("schema_version", "id", "title", "text", "url", "dedup", "language", "entities"):
         assert key in data
     assert data["trace"] == {}
+
+
+def test_redis_credentials_from_settings_and_files(tmp_path: Path) -> None:
+    from newsflow.shared.settings import Settings
+
+    secret = tmp_path / "pw"
+    secret.write_text("s3cr:et/pw\n", encoding="utf-8")
+    s = Settings(
+        redis_url="rediss://old:oldpw@redis.example:6380/2",
+        redis_username="dedup",
+        redis_password_file=secret,
+        redis_ca_file=tmp_path / "ca.pem",
+    )
+    dsn = s.redis_dsn()
+    assert dsn.startswith("rediss://dedup:s3cr%3Aet%2Fpw@redis.example:6380/2?ssl_ca_certs=")
+    assert "oldpw" not in dsn
+    assert s.redis_display() == "rediss://redis.example:6380/2"
+    plain = Settings(redis_url="redis://localhost:6379/0", redis_password="pw")
+    assert plain.redis_dsn() == "redis://:pw@localhost:6379/0"
+    assert "pw" not in repr(plain), "the password is a secret in the settings' repr"
+    assert Settings(redis_url="redis://u:p@h/0").redis_dsn() == "redis://u:p@h/0"

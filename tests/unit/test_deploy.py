@@ -38,6 +38,11 @@ def test_redis_is_7_with_aof_and_healthcheck(compose: dict[str, Any]) -> None:
     assert match and int(match.group(1)) >= 7
     command = redis["command"]
     assert command[command.index("--appendonly") + 1] == "yes"
+    assert redis["entrypoint"] == ["/etc/newsflow/start-redis.sh"]
+    mounts = {v.split(":")[0]: v.split(":")[1] for v in redis["volumes"] if v.startswith("./")}
+    for local, target in mounts.items():
+        assert (ROOT / local).is_file(), local
+        assert target.startswith("/etc/newsflow/")
     health = redis["healthcheck"]
     assert health["test"][:2] == ["CMD", "redis-cli"] and "ping" in health["test"]
     for key in ("interval", "timeout", "retries"):
@@ -58,6 +63,10 @@ def test_service_definition(compose: dict[str, Any], service: str) -> None:
     env = svc["environment"]
     assert env["NEWSFLOW_REDIS_URL"] == "redis://redis:6379/0"
     assert all(k.startswith("NEWSFLOW_") for k in env)
+    assert env["NEWSFLOW_REDIS_USERNAME"] == service, "each service has its own ACL user"
+    assert env["NEWSFLOW_REDIS_PASSWORD_FILE"] == f"/run/secrets/redis_{service}_password"
+    assert svc["secrets"] == [f"redis_{service}_password"]
+    assert f"redis_{service}_password" in compose["secrets"]
     assert "container_name" not in svc and "ports" not in svc, "would prevent --scale"
 
 

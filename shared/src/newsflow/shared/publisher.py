@@ -53,7 +53,7 @@ class ArticlePublisher:
 
     @classmethod
     def connect(cls, settings: Settings) -> ArticlePublisher:
-        return cls(connect(settings.redis_url), settings)
+        return cls(connect(settings.redis_dsn()), settings)
 
     async def __aenter__(self) -> ArticlePublisher:
         return self

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import ResponseError
+from redis.exceptions import AuthenticationError, AuthorizationError, ResponseError
+
+
+class OutageRetry(Retry):
+    """Retries connection errors and timeouts, but never a refused login: a wrong password
+    fails at once instead of after minutes of nested retries."""
+
+    async def call_with_retry(
+        self,
+        do: Callable[[], Awaitable[Any]],
+        fail: Callable[..., Any],
+        is_retryable: Callable[[Exception], bool] | None = None,
+        with_failure_count: bool = False,
+    ) -> Any:
+        def retryable(error: Exception) -> bool:
+            if isinstance(error, AuthenticationError | AuthorizationError):
+                return False
+            return is_retryable is None or is_retryable(error)
+
+        return await super().call_with_retry(do, fail, retryable, with_failure_count)
 
 
 def connect(url: str) -> Redis:
@@ -20,7 +40,7 @@ def connect(url: str) -> Redis:
         url,
         decode_responses=False,
         health_check_interval=30,
-        retry=Retry(ExponentialWithJitterBackoff(cap=2.0, base=0.05), retries=8),
+        retry=OutageRetry(ExponentialWithJitterBackoff(cap=2.0, base=0.05), retries=8),
     )
 
 

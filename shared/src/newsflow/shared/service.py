@@ -42,7 +42,7 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
     group = settings.group(stage.service)
 
     broker = RedisBroker(
-        settings.redis_url,
+        settings.redis_dsn(),
         logger=logger,
         log_level=logging.DEBUG,
         graceful_timeout=settings.shutdown_timeout_s,
@@ -105,7 +105,7 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
 
     @app.on_startup
     async def _start() -> None:
-        client = connect(settings.redis_url)
+        client = connect(settings.redis_dsn())
         created = await ensure_group(client, input_stream, group)
         ctx = StageContext(
             settings=settings,

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 from typing import Literal
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from newsflow.shared.events import InputLimits
@@ -84,6 +86,18 @@ class Settings(BaseSettings):
         default="redis://localhost:6379/0",
         description="Redis connection URL (redis:// or rediss://).",
     )
+    redis_username: str | None = Field(
+        default=None, description="ACL user (overrides the URL's user)."
+    )
+    redis_password: SecretStr | None = Field(
+        default=None, description="Password (overrides the URL's); never logged."
+    )
+    redis_password_file: Path | None = Field(
+        default=None, description="File holding the password (e.g. a Docker secret)."
+    )
+    redis_ca_file: Path | None = Field(
+        default=None, description="CA bundle for rediss:// (TLS) connections."
+    )
     stream_prefix: str = Field(default="", description="Prefix of every stream and key name.")
     key_prefix: str = Field(default="newsflow:", description="Prefix of newsflow's own Redis keys.")
     consumer_name: str | None = Field(
@@ -143,6 +157,36 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("redis_url must start with redis://, rediss:// or unix://")
         return value
+
+    def redis_dsn(self) -> str:
+        """The connection URL with the configured credentials and TLS options. It holds the
+        password: pass it to clients, never log it (use :meth:`redis_display`)."""
+        parts = urlsplit(self.redis_url)
+        username = self.redis_username or (unquote(parts.username) if parts.username else None)
+        password: str | None = unquote(parts.password) if parts.password else None
+        if self.redis_password_file is not None:
+            password = self.redis_password_file.read_text(encoding="utf-8").strip()
+        elif self.redis_password is not None:
+            password = self.redis_password.get_secret_value()
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        netloc = host + (f":{parts.port}" if parts.port else "")
+        if password is not None:
+            netloc = f"{quote(username or '', safe='')}:{quote(password, safe='')}@{netloc}"
+        elif username:
+            netloc = f"{quote(username, safe='')}@{netloc}"
+        query = parts.query
+        if self.redis_ca_file is not None:
+            extra = urlencode({"ssl_ca_certs": str(self.redis_ca_file)})
+            query = f"{query}&{extra}" if query else extra
+        return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+    def redis_display(self) -> str:
+        """The Redis URL without credentials, for logs and screens."""
+        parts = urlsplit(self.redis_url)
+        netloc = parts.netloc.rpartition("@")[2]
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
     def input_limits(self) -> InputLimits:
         return InputLimits(

@@ -40,7 +40,7 @@ def _tail_log(path: Path, lines: int = 15) -> str:
 async def _wait_for(
     settings: Settings, want_outputs: int, want_dlq: int, group: ServiceGroup, timeout: float
 ) -> None:
-    redis = connect(settings.redis_url)
+    redis = connect(settings.redis_dsn())
     streams = settings.streams
     try:
         deadline = time.monotonic() + timeout
@@ -63,7 +63,7 @@ async def _wait_for(
 
 
 async def _collect(settings: Settings, stream: str) -> list[dict[str, object]]:
-    redis = connect(settings.redis_url)
+    redis = connect(settings.redis_dsn())
     try:
         return [
             e async for _, e in read_events(redis, stream, from_start=True, count=None, timeout=0.3)
@@ -82,7 +82,7 @@ async def _publish(settings: Settings) -> tuple[int, int]:
 
 
 async def _cleanup_prefix(settings: Settings) -> None:
-    redis = connect(settings.redis_url)
+    redis = connect(settings.redis_dsn())
     try:
         for pattern in (f"{settings.stream_prefix}articles.*", f"{settings.key_prefix}*"):
             async for key in redis.scan_iter(match=pattern, count=500):

@@ -112,7 +112,7 @@ def tail(
     name = settings.streams.resolve(stream)
 
     async def _run() -> None:
-        redis = connect(settings.redis_url)
+        redis = connect(settings.redis_dsn())
         try:
             async for _entry_id, event in read_events(
                 redis, name, from_start=from_start, count=count, timeout=timeout
@@ -140,7 +140,7 @@ def status(
     settings = _settings(ctx)
 
     async def _run() -> None:
-        redis = connect(settings.redis_url)
+        redis = connect(settings.redis_dsn())
         try:
             streams = await collect_status(redis, settings)
         finally:
@@ -148,7 +148,7 @@ def status(
         if as_json:
             sys.stdout.write(json.dumps(status_as_dict(streams)) + "\n")
             return
-        table = Table(title=f"newsflow status ({settings.redis_url.split('@')[-1]})")
+        table = Table(title=f"newsflow status ({settings.redis_display()})")
         for col in ("stream", "length", "group", "consumers", "lag", "pending"):
             table.add_column(col)
         for s in streams:
@@ -179,7 +179,7 @@ def dlq_list(
     settings = _settings(ctx)
 
     async def _run() -> None:
-        redis = connect(settings.redis_url)
+        redis = connect(settings.redis_dsn())
         try:
             letters = await list_letters(redis, settings.streams.dlq, stage=stage, limit=limit)
         finally:
@@ -219,7 +219,7 @@ def dlq_show(
     settings = _settings(ctx)
 
     async def _run() -> int:
-        redis = connect(settings.redis_url)
+        redis = connect(settings.redis_dsn())
         try:
             found = await list_letters(redis, settings.streams.dlq, ids=[entry_id])
         finally:
@@ -251,7 +251,7 @@ def dlq_replay(
         raise typer.Exit(2)
 
     async def _run() -> None:
-        redis = connect(settings.redis_url)
+        redis = connect(settings.redis_dsn())
         try:
             letters = await list_letters(redis, settings.streams.dlq, stage=stage, ids=ids)
             report = await replay(redis, settings.streams.dlq, letters)

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Start Redis with newsflow's ACL users. Passwords come from Docker secrets
+# (/run/secrets/redis_<user>_password); only their SHA-256 hashes are written to the ACL file.
+set -eu
+secrets=${SECRETS_DIR:-/run/secrets}
+hash() {
+  file="$secrets/redis_$1_password"
+  [ -s "$file" ] || { echo "missing secret $file" >&2; exit 1; }
+  printf '%s' "$(cat "$file")" | sha256sum | cut -d' ' -f1
+}
+acl=${ACL_FILE:-/tmp/users.acl}
+sed -e "s|\${PREFIX}|${NEWSFLOW_STREAM_PREFIX:-}|g" \
+    -e "s|\${KEYS}|${NEWSFLOW_KEY_PREFIX:-newsflow:}|g" \
+    -e "s|\${ADMIN_HASH}|$(hash admin)|" \
+    -e "s|\${PUBLISHER_HASH}|$(hash publisher)|" \
+    -e "s|\${DEDUP_HASH}|$(hash dedup)|" \
+    -e "s|\${LANGUAGE_HASH}|$(hash language)|" \
+    -e "s|\${ENTITY_HASH}|$(hash entity)|" \
+    "${ACL_TEMPLATE:-/etc/newsflow/users.acl.template}" | grep -v '^#' > "$acl"
+exec redis-server --aclfile "$acl" "$@"
