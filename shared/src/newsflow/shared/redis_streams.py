@@ -33,14 +33,15 @@ class OutageRetry(Retry):
 def connect(url: str) -> Redis:
     """A client for newsflow's own commands (bytes in, bytes out).
 
-    Connection errors and timeouts are retried with jittered exponential backoff for about ten
-    seconds (a Redis restart or failover), then raised to the caller's own retry logic.
+    Connection errors and timeouts are retried a few times with jittered exponential backoff
+    (a Redis restart or failover), then raised to the caller's own retry loop (the stage's
+    subscriber and reclaimer retry forever; a failed batch stays pending).
     """
     return Redis.from_url(
         url,
         decode_responses=False,
         health_check_interval=30,
-        retry=OutageRetry(ExponentialWithJitterBackoff(cap=2.0, base=0.05), retries=8),
+        retry=OutageRetry(ExponentialWithJitterBackoff(cap=1.0, base=0.1), retries=4),
     )
 
 
