@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from newsflow.cli.local_redis import free_port
 from newsflow.cli.services import local_argv
 from newsflow.shared.settings import Settings
 
@@ -24,9 +25,13 @@ SECRETS_MOUNT = "/run/secrets"
 CREDENTIAL_VARS = {"NEWSFLOW_REDIS_USERNAME", "NEWSFLOW_REDIS_PASSWORD_FILE"}
 
 
-def compose_service(name: str) -> tuple[list[str], dict[str, str]]:
+def compose_data() -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
-    svc = data["services"][name]
+    return data
+
+
+def compose_service(name: str) -> tuple[list[str], dict[str, str]]:
+    svc = compose_data()["services"][name]
     env = {str(k): str(v) for k, v in svc.get("environment", {}).items()}
     return list(svc["command"]), env
 
@@ -43,6 +48,8 @@ class Processes:
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.health_ports: dict[str, int] = {}
+        self.envs: dict[str, dict[str, str]] = {}
 
     def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = (self.log_dir / f"{name}.log").open("ab")
@@ -64,6 +71,10 @@ class Processes:
         """Compose's command and environment. Docker secrets (/run/secrets/...) are read from
         ``secrets_dir``; without one (a Redis without ACL users) the credentials are left out."""
         command, env = compose_service(name)
+        if "NEWSFLOW_HEALTH_PORT" in env:  # every local process needs a port of its own
+            env["NEWSFLOW_HEALTH_PORT"] = str(free_port())
+            self.health_ports[name] = int(env["NEWSFLOW_HEALTH_PORT"])
+        self.envs[name] = env
         if secrets_dir is None:
             env = {k: v for k, v in env.items() if k not in CREDENTIAL_VARS}
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -13,7 +14,7 @@ from redis.asyncio import Redis
 
 from newsflow.cli.services import SERVICES, local_argv
 from newsflow.shared.settings import Settings
-from tests.e2e.conftest import ROOT, Processes, service_env
+from tests.e2e.conftest import ROOT, Processes, compose_data, service_env
 from tests.helpers import entries, events, wait_for_len
 
 ENGLISH = (
@@ -109,6 +110,16 @@ async def test_pipeline_end_to_end(
     for service in SERVICES:
         group = groups[settings.group(service)]
         assert group["pending"] == 0 and group["lag"] == 0
+
+    # compose's healthcheck command, run as compose would (inside the service's environment)
+    for name in SERVICES:
+        check = compose_data()["services"][name]["healthcheck"]["test"]
+        assert check[0] == "CMD"
+        env = {**os.environ, **processes.envs[name]}
+        result = await asyncio.to_thread(
+            subprocess.run, local_argv(check[1:]), env=env, capture_output=True, timeout=20
+        )
+        assert result.returncode == 0, result.stderr.decode()[-1000:]
 
     for name in SERVICES:
         assert processes.stop(name) == 0, processes.log(name)[-2000:]

@@ -68,6 +68,9 @@ def test_service_definition(compose: dict[str, Any], service: str) -> None:
     assert svc["secrets"] == [f"redis_{service}_password"]
     assert f"redis_{service}_password" in compose["secrets"]
     assert "container_name" not in svc and "ports" not in svc, "would prevent --scale"
+    health = svc["healthcheck"]
+    assert health["test"][0] == "CMD" and "/readyz" in " ".join(health["test"])
+    assert "NEWSFLOW_HEALTH_PORT" in env
 
 
 def test_entity_image_installs_models_at_build_time(compose: dict[str, Any]) -> None:

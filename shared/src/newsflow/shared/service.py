@@ -24,9 +24,10 @@ from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.exceptions import StreamGroupNotFoundError
 
+from newsflow.shared.health import HealthServer
 from newsflow.shared.logging import configure_logging
 from newsflow.shared.reclaim import Reclaimer
-from newsflow.shared.redis_streams import connect, ensure_group
+from newsflow.shared.redis_streams import connect, ensure_group, group_info
 from newsflow.shared.settings import Settings
 from newsflow.shared.stage import Stage, StageContext, StageRunner
 from newsflow.shared.wire import batch_entry_parser, entries_from_body
@@ -135,9 +136,26 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
             group_created=created,
         )
 
+    async def readiness() -> dict[str, bool]:
+        client = state.get("redis")
+        checks = {"started": "runner" in state, "subscriber": bool(subscriber.running)}
+        try:
+            checks["redis"] = bool(client is not None and await client.ping())
+            groups = await group_info(client, input_stream) if client is not None else []
+            checks["group"] = any(g["name"] == group for g in groups)
+        except Exception:
+            checks["redis"] = False
+            checks["group"] = False
+        return checks
+
     @app.after_startup
     async def _start_reclaimer() -> None:
         state["reclaim_task"] = asyncio.create_task(state["reclaimer"].run(stop))
+        if settings.health_port is not None:
+            health = HealthServer(settings.health_host, settings.health_port, readiness)
+            await health.start()
+            state["health"] = health
+            log.info("health server listening", port=health.port)
 
     @app.on_shutdown
     async def _stop_reclaimer() -> None:
@@ -148,6 +166,9 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
 
     @app.after_shutdown
     async def _stop() -> None:
+        health = state.get("health")
+        if health is not None:
+            await health.stop()
         await stage.close()
         client = state.get("redis")
         if client is not None:

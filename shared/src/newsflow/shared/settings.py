@@ -129,6 +129,13 @@ class Settings(BaseSettings):
     trim_interval_s: float = Field(
         default=30.0, gt=0, description="How often a service trims its consumed input stream."
     )
+    health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Serve /livez and /readyz on this port (0 = any free port; unset = off).",
+    )
+    health_host: str = Field(default="0.0.0.0", description="Address of the health server.")
     max_text_bytes: int = Field(default=1_000_000, ge=1, description="Max UTF-8 size of `text`.")
     max_title_chars: int = Field(default=2_000, ge=1)
     max_metadata_bytes: int = Field(default=16_384, ge=2)
