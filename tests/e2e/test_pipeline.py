@@ -70,12 +70,12 @@ async def test_pipeline_end_to_end(
     for name in SERVICES:
         processes.start_compose_service(name, settings)
 
-    await wait_for_len(redis, streams.enriched, 3, timeout=120)
-    await wait_for_len(redis, streams.duplicates, 1, timeout=10)
+    await wait_for_len(redis, streams.enriched, 2, timeout=120)
+    await wait_for_len(redis, streams.duplicates, 2, timeout=10)
     await wait_for_len(redis, streams.dlq, 2, timeout=10)
 
     enriched = {e["id"]: e for e in await events(redis, streams.enriched)}
-    assert set(enriched) == {"en-1", "fr-1", "plain-note"}
+    assert set(enriched) == {"en-1", "fr-1"}
     for event in enriched.values():
         assert event["schema_version"] == 1
         assert event["dedup"]["status"] == "unique"
@@ -88,11 +88,16 @@ async def test_pipeline_end_to_end(
     assert {"name": "Clara Duvall", "label": "PER", "count": 1} in en["entities"]["mentions"]
     assert enriched["fr-1"]["language"]["code"] == "fr"
     assert enriched["fr-1"]["entities"]["model"].startswith("fr_core_news_sm")
-    assert enriched["plain-note"]["title"] == "Ferry news"
 
-    (dup,) = await events(redis, streams.duplicates)
+    dup, near = await events(redis, streams.duplicates)
     assert dup["id"] == "en-1-copy" and dup["dedup"]["duplicate_of"] == "en-1"
-    assert "language" not in dup["trace"], "duplicates never reach later stages"
+    assert dup["dedup"]["status"] == "exact_duplicate" and dup["dedup"]["method"] == "content"
+    # the .txt note is the same story with one word changed: a near duplicate
+    assert near["id"] == "plain-note" and near["title"] == "Ferry news"
+    assert near["dedup"]["status"] == "near_duplicate" and near["dedup"]["cluster_id"] == "en-1"
+    assert 0.8 <= near["dedup"]["similarity"] < 1.0
+    for d in (dup, near):
+        assert "language" not in d["trace"], "duplicates never reach later stages"
 
     letters = [json.loads(f["event"]) for _, f in await entries(redis, streams.dlq)]
     assert {(d["stage"], d["reason"]) for d in letters} == {
@@ -101,7 +106,7 @@ async def test_pipeline_end_to_end(
     }
 
     # Subscribers: `newsflow tail --json` prints the full events.
-    tail = _cli(["tail", "enriched", "--from-start", "--count", "3", "--json"], settings)
+    tail = _cli(["tail", "enriched", "--from-start", "--count", "2", "--json"], settings)
     assert tail.returncode == 0, tail.stderr
     assert {json.loads(line)["id"] for line in tail.stdout.splitlines()} == set(enriched)
 
@@ -159,4 +164,5 @@ def test_demo_runs_on_a_private_redis() -> None:
     assert "exact_duplicate of demo-en-tram" in out
     assert "dead-lettered at publish: text: text is empty" in out
     assert "dead-lettered at dedup" in out
-    assert "Done in" in out and "7 enriched, 1 duplicates, 2 dead letters" in out
+    assert "near_duplicate of demo-en-tram" in out
+    assert "Done in" in out and "6 enriched, 2 duplicates, 2 dead letters" in out

@@ -163,9 +163,17 @@ class ArticleIn(ArticleFields):
 
 class DedupSection(BaseModel):
     status: Literal["unique", "exact_duplicate", "near_duplicate"]
-    duplicate_of: str | None = None
+    duplicate_of: str | None = Field(
+        default=None, description="The earliest article of the cluster (None when unique)"
+    )
     similarity: float = Field(ge=0.0, le=1.0)
     fingerprint: str
+    cluster_id: str | None = Field(
+        default=None, description="Stable id of the story cluster: its earliest article's id"
+    )
+    method: Literal["url", "content", "minhash"] | None = Field(
+        default=None, description="What matched: canonical URL, content fingerprint or MinHash"
+    )
 
 
 class LanguageAlternative(BaseModel):

@@ -6,6 +6,8 @@ import hashlib
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from url_normalize import url_normalize
+
 _TRACKING_PARAMS = frozenset(
     {
         "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "igshid",
@@ -19,10 +21,12 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 def canonical_url(url: str) -> str:
     """A canonical form of an article URL for identity.
 
-    Lower-cases scheme and host, drops ``www.``, default ports, fragments, tracking parameters
-    and a trailing slash, sorts the query and treats http and https as the same resource.
+    RFC 3986 normalisation by url-normalize (case, percent-encoding, dot segments, default
+    ports, IDNA), then newsflow's identity rules: drop ``www.``/``amp.``, AMP paths and flags,
+    fragments, tracking parameters and a trailing slash, sort the query, and treat http and
+    https as the same resource.
     """
-    parts = urlsplit(url.strip())
+    parts = urlsplit(url_normalize(url.strip()) or url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
     host = host.removeprefix("www.").removeprefix("amp.")

@@ -143,8 +143,18 @@ class Settings(BaseSettings):
         default=64, ge=1, description="Max fields of one raw stream entry (flat form)."
     )
     dedup_window_seconds: int = Field(
-        default=7 * 24 * 3600, ge=1, description="How long a fingerprint is remembered."
+        default=7 * 24 * 3600, ge=1, description="How long an article is remembered."
     )
+    dedup_window_slots: int = Field(
+        default=7, ge=1, le=64, description="Time slots the window is kept in (expiry grain)."
+    )
+    dedup_threshold: float = Field(
+        default=0.8, gt=0.0, le=1.0, description="Estimated Jaccard for a near duplicate."
+    )
+    dedup_num_perm: int = Field(default=128, ge=16, le=1024, description="MinHash permutations.")
+    dedup_bands: int = Field(default=8, ge=1, le=255, description="LSH bands.")
+    dedup_rows: int = Field(default=4, ge=1, description="Rows (minimums) per LSH band.")
+    dedup_shingle_size: int = Field(default=3, ge=1, le=10, description="Tokens per shingle.")
     language_min_confidence: float = Field(
         default=0.5, ge=0.0, le=1.0, description="Below this the language is `und`."
     )

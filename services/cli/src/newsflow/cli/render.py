@@ -21,7 +21,13 @@ def event_summary(event: dict[str, Any]) -> str:
     dedup = event.get("dedup") or {}
     if dedup:
         status = dedup.get("status")
-        parts.append(status if status == "unique" else f"{status} of {dedup.get('duplicate_of')}")
+        if status == "unique":
+            parts.append("unique")
+        else:
+            parts.append(
+                f"{status} of {dedup.get('duplicate_of')} "
+                f"({dedup.get('method')}, {dedup.get('similarity', 0):.2f})"
+            )
     lang = event.get("language") or {}
     if lang:
         parts.append(

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from faststream import FastStream
 
-from newsflow.dedup.logic import decide, fingerprint
-from newsflow.dedup.store import FingerprintStore
+from newsflow.dedup.index import DuplicateIndex
+from newsflow.dedup.logic import section
+from newsflow.dedup.minhash import Features, MinHashParams, features
 from newsflow.shared.events import ArticleEvent, InputLimits
 from newsflow.shared.service import build_app
 from newsflow.shared.settings import Settings, load_settings
@@ -16,12 +18,34 @@ from newsflow.shared.stage import Outcome, Routed, StageContext
 from newsflow.shared.wire import Entry, decode_raw_article
 
 
+def params_from(settings: Settings) -> MinHashParams:
+    return MinHashParams(
+        num_perm=settings.dedup_num_perm,
+        bands=settings.dedup_bands,
+        rows=settings.dedup_rows,
+        shingle_size=settings.dedup_shingle_size,
+    )
+
+
+def index_from(settings: Settings, redis: object) -> DuplicateIndex:
+    return DuplicateIndex(
+        redis,  # type: ignore[arg-type]
+        key_prefix=settings.key("dedup", ""),
+        window_seconds=settings.dedup_window_seconds,
+        slots=settings.dedup_window_slots,
+        threshold=settings.dedup_threshold,
+        bands=settings.dedup_bands,
+        num_perm=settings.dedup_num_perm,
+    )
+
+
 class DedupStage:
     service = "dedup"
 
     def __init__(self) -> None:
         self._limits = InputLimits()
-        self._store: FingerprintStore | None = None
+        self._index: DuplicateIndex | None = None
+        self._params = MinHashParams()
         self._consumer = ""
         self._unique = ""
         self._duplicates = ""
@@ -37,27 +61,27 @@ class DedupStage:
         self._consumer = ctx.consumer
         self._unique = ctx.settings.streams.unique
         self._duplicates = ctx.settings.streams.duplicates
-        self._store = FingerprintStore(
-            ctx.redis,
-            key_prefix=ctx.settings.key("dedup", "fp", ""),
-            window_seconds=ctx.settings.dedup_window_seconds,
-        )
+        self._params = params_from(ctx.settings)
+        self._index = index_from(ctx.settings, ctx.redis)
+
+    def _features(self, events: Sequence[ArticleEvent]) -> list[Features]:
+        return [features(e.id, e.text, e.url, self._params) for e in events]
 
     async def process(self, events: Sequence[ArticleEvent]) -> list[Outcome]:
-        assert self._store is not None, "start() was not called"
-        fps = [fingerprint(event.text) for event in events]
-        owners = await self._store.claim_many(
-            [(fp, event.id) for fp, event in zip(fps, events, strict=True)]
+        assert self._index is not None, "start() was not called"
+        feats = await asyncio.to_thread(self._features, events)
+        decisions = await self._index.check_and_insert(
+            [(e.id, f) for e, f in zip(events, feats, strict=True)]
         )
         outcomes: list[Outcome] = []
-        for event, fp, owner in zip(events, fps, owners, strict=True):
-            section = decide(event.id, fp, owner)
-            stream = self._unique if section.status == "unique" else self._duplicates
-            outcomes.append(Routed(stream, event.traced("dedup", self._consumer, dedup=section)))
+        for event, feat, decision in zip(events, feats, decisions, strict=True):
+            dedup = section(decision, feat.fingerprint_hex)
+            stream = self._unique if dedup.status == "unique" else self._duplicates
+            outcomes.append(Routed(stream, event.traced("dedup", self._consumer, dedup=dedup)))
         return outcomes
 
     async def close(self) -> None:
-        self._store = None
+        self._index = None
 
 
 def create_app(settings: Settings | None = None) -> FastStream:
