@@ -6,7 +6,10 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_PYTHON ?= 3.11
 
-.PHONY: help uv sync demo test test-unit test-integration test-e2e test-faults lint format clean
+DATA ?= ../shared/eval
+
+.PHONY: help uv sync demo test test-unit test-integration test-e2e test-faults lint format clean \
+	eval eval-dedup bench bench-dedup
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -34,6 +37,16 @@ test-e2e: sync ## end-to-end tests with the services as processes
 
 test-faults: sync ## fault tests: kill -9, Redis restart and flush (also part of `make test`)
 	$(UV) run --frozen pytest -ra -s -m faults tests/e2e $(PYTEST_ARGS)
+
+eval: eval-dedup ## all quality evaluations (DATA=path to the evaluation data)
+
+eval-dedup: sync ## near-duplicate precision/recall by edit recipe on real news (DATA=...)
+	$(UV) run --frozen python -m newsflow.dedup.evaluate --data $(DATA)
+
+bench: bench-dedup ## all benchmarks (DATA=path to the evaluation data)
+
+bench-dedup: sync ## dedup stage rate beside bare rensa, Redis bytes per article (DATA=...)
+	$(UV) run --frozen python -m newsflow.dedup.bench --data $(DATA)
 
 lint: sync ## ruff and mypy (strict on services/ and shared/)
 	$(UV) run --frozen ruff check .
