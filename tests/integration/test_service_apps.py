@@ -68,14 +68,20 @@ async def test_two_dedup_replicas_share_the_group_and_agree(
 ) -> None:
     first = make_settings(consumer_name="replica-1", batch_size=8)
     second = first.model_copy(update={"consumer_name": "replica-2"})
-    texts = [f"Story number {i} about the harbour and its new ferries." for i in range(40)]
+    texts = [
+        f"Story number {i} about the harbour of town {i * 7919 % 1000} and its new ferries. "
+        + " ".join(f"w{(i * 31 + k * 17) % 997}" for k in range(60))
+        for i in range(40)
+    ]
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(TestApp(create_dedup(first)))
         await stack.enter_async_context(TestApp(create_dedup(second)))
         pipe = redis.pipeline(transaction=False)
         for copy in range(4):
             for i, text in enumerate(texts):
-                pipe.xadd(first.streams.raw, encode_article({"id": f"s{i}-{copy}", "text": text}))
+                # copies 1-3 differ by one word from the others: near duplicates
+                body = text if copy == 0 else text.replace(" w", f" edit{copy} w", 1)
+                pipe.xadd(first.streams.raw, encode_article({"id": f"s{i}-{copy}", "text": body}))
         await pipe.execute()
 
         async def all_done() -> bool:
@@ -88,7 +94,9 @@ async def test_two_dedup_replicas_share_the_group_and_agree(
     unique = await events(redis, first.streams.unique)
     duplicates = await events(redis, first.streams.duplicates)
     assert len(unique) == 40 and len(duplicates) == 120
-    assert {e["text"] for e in unique} == set(texts)
+    assert len({e["dedup"]["cluster_id"] for e in unique}) == 40
+    assert {e["dedup"]["cluster_id"] for e in duplicates} == {e["id"] for e in unique}
+    assert {d["dedup"]["status"] for d in duplicates} <= {"near_duplicate", "exact_duplicate"}
     consumers = {e["trace"]["dedup"]["consumer"] for e in unique + duplicates}
     assert consumers == {"replica-1", "replica-2"}, "both replicas took work"
 
