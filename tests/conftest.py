@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from newsflow.cli.local_redis import LocalRedis, find_redis_server
+from newsflow.shared.local_redis import LocalRedis, find_redis_server
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
 

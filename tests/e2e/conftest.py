@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from newsflow.cli.local_redis import free_port
 from newsflow.cli.services import local_argv
+from newsflow.shared.local_redis import free_port
 from newsflow.shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,8 +18,8 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import NoPermissionError, ResponseError
 
-from newsflow.cli.local_redis import find_redis_server, free_port
 from newsflow.cli.services import SERVICES
+from newsflow.shared.local_redis import find_redis_server, free_port
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
 from tests.conftest import SettingsFactory

@@ -18,8 +18,8 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from newsflow.cli.local_redis import LocalRedis, find_redis_server
 from newsflow.cli.services import SERVICES
+from newsflow.shared.local_redis import LocalRedis, find_redis_server
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
 from newsflow.shared.wire import encode_article

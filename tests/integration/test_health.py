@@ -6,8 +6,8 @@ import json
 from faststream import TestApp
 from redis.asyncio import Redis
 
-from newsflow.cli.local_redis import free_port
 from newsflow.dedup.app import create_app as create_dedup
+from newsflow.shared.local_redis import free_port
 from newsflow.shared.settings import Settings
 from tests.helpers import wait_until
 

@@ -15,8 +15,8 @@ from faststream import TestApp
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from newsflow.cli.local_redis import find_redis_server, free_port
 from newsflow.dedup.app import create_app as create_dedup
+from newsflow.shared.local_redis import find_redis_server, free_port
 from newsflow.shared.publisher import ArticlePublisher
 from newsflow.shared.redis_streams import connect
 from tests.conftest import SettingsFactory

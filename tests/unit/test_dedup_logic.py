@@ -54,7 +54,7 @@ def test_minhash_estimate_tracks_true_jaccard() -> None:
     fa, fb = features("a", STORY, None, P), features("b", edited, None, P)
     true = jaccard(shingles(tokens_of(STORY)), shingles(tokens_of(edited)))
     assert abs(estimate_jaccard(fa.signature, fb.signature) - true) < 0.12
-    assert len(fa.signature) == 2 * P.num_perm and len(fa.bands) == 4 * P.bands
+    assert len(fa.signature) == P.num_perm and len(fa.bands) == 4 * P.bands
     assert fa.ref != fb.ref and fa.url == b""
     other = features("c", "A completely different story about football and weather.", None, P)
     assert estimate_jaccard(fa.signature, other.signature) < 0.1
@@ -63,7 +63,7 @@ def test_minhash_estimate_tracks_true_jaccard() -> None:
 def test_url_feature_uses_the_canonical_url() -> None:
     a = features("a", STORY, "https://www.example.com/x/?utm_source=rss#top", P)
     b = features("b", "other text", "http://example.com/x", P)
-    assert a.url == b.url and len(a.url) == 8
+    assert a.url == b.url and len(a.url) == 6
 
 
 def test_section_from_decision() -> None:

@@ -13,10 +13,10 @@ from pathlib import Path
 from rich.console import Console
 
 from newsflow.cli.inputs import read_stream
-from newsflow.cli.local_redis import LocalRedis
 from newsflow.cli.render import enriched_table, print_events
 from newsflow.cli.services import SERVICES, ServiceGroup
 from newsflow.cli.streams_io import read_events
+from newsflow.shared.local_redis import LocalRedis
 from newsflow.shared.publisher import ArticlePublisher
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings

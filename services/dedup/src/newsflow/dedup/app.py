@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from faststream import FastStream
 
+from newsflow.dedup.classify import classify
 from newsflow.dedup.index import DuplicateIndex
 from newsflow.dedup.logic import section
-from newsflow.dedup.minhash import Features, MinHashParams, features
+from newsflow.dedup.minhash import MinHashParams
 from newsflow.shared.events import ArticleEvent, InputLimits
 from newsflow.shared.service import build_app
 from newsflow.shared.settings import Settings, load_settings
@@ -64,17 +64,11 @@ class DedupStage:
         self._params = params_from(ctx.settings)
         self._index = index_from(ctx.settings, ctx.redis)
 
-    def _features(self, events: Sequence[ArticleEvent]) -> list[Features]:
-        return [features(e.id, e.text, e.url, self._params) for e in events]
-
     async def process(self, events: Sequence[ArticleEvent]) -> list[Outcome]:
         assert self._index is not None, "start() was not called"
-        feats = await asyncio.to_thread(self._features, events)
-        decisions = await self._index.check_and_insert(
-            [(e.id, f) for e, f in zip(events, feats, strict=True)]
-        )
+        decided = await classify(self._index, [(e.id, e.text, e.url) for e in events], self._params)
         outcomes: list[Outcome] = []
-        for event, feat, decision in zip(events, feats, decisions, strict=True):
+        for event, (feat, decision) in zip(events, decided, strict=True):
             dedup = section(decision, feat.fingerprint_hex)
             stream = self._unique if dedup.status == "unique" else self._duplicates
             outcomes.append(Routed(stream, event.traced("dedup", self._consumer, dedup=dedup)))

@@ -26,10 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsflow.dedup.index import DuplicateIndex
-from newsflow.dedup.minhash import MinHashParams, features
+from newsflow.dedup.minhash import MinHashParams, keyed_features
+from newsflow.dedup.scratch import scratch_index
 from newsflow.dedup.textnorm import jaccard, shingles, tokens, tokens_of
-from newsflow.shared.redis_streams import connect
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _HEADERS = [
@@ -167,42 +166,18 @@ async def run(path: Path, limit: int | None, redis_url: str | None, seed: int) -
             )
     rng.shuffle(variants)
 
-    server = None
-    if redis_url is None:
-        from newsflow.cli.local_redis import LocalRedis
-
-        server = LocalRedis().start()
-        redis_url = server.url
-    client = connect(redis_url)
-    tag = f"eval{seed}-{int(time.time())}:"
-    index = DuplicateIndex(
-        client,
-        key_prefix=f"newsflow-eval:{tag}",
-        window_seconds=7 * 86400,
-        slots=7,
-        threshold=0.8,
-        bands=params.bands,
-        num_perm=params.num_perm,
-    )
     started = time.perf_counter()
     decisions = {}
-    try:
+    async with scratch_index(redis_url, params) as (_client, index):
         for items in (
             [(r["id"], r["text"]) for r in rows],
             [(v.id, v.text) for v in variants],
         ):
             for start in range(0, len(items), 64):
-                batch = items[start : start + 64]
-                feats = [(i, features(i, t, None, params)) for i, t in batch]
+                feats = keyed_features(items[start : start + 64], params)
                 for d in await index.check_and_insert(feats):
                     decisions[d.article_id] = d
-        elapsed = time.perf_counter() - started
-    finally:
-        async for key in client.scan_iter(match=f"newsflow-eval:{tag}*"):
-            await client.delete(key)
-        await client.aclose()
-        if server is not None:
-            server.stop()
+    elapsed = time.perf_counter() - started
 
     originals_flagged = [r["id"] for r in rows if decisions[r["id"]].status != "unique"]
     by_recipe: dict[str, dict[str, list[Variant]]] = defaultdict(lambda: defaultdict(list))

@@ -2,10 +2,10 @@
 
 Layout, per time slot (window / slots seconds; a slot's keys expire a window after it ends):
 
-    {prefix}{slot}:rec   HASH  article ref (8 B) -> record: id, cluster, status, method,
+    {prefix}{slot}:rec   HASH  article ref (6 B) -> record: id, cluster, status, method,
                                similarity and, for unique articles, the packed signature
-    {prefix}{slot}:fp    HASH  content fingerprint (16 B) -> article ref
-    {prefix}{slot}:url   HASH  canonical-URL hash (8 B) -> article ref
+    {prefix}{slot}:fp    HASH  content fingerprint (12 B) -> article ref
+    {prefix}{slot}:url   HASH  canonical-URL hash (6 B) -> article ref
     {prefix}{slot}:lsh   HASH  band number (1 B) + bucket id (4 B) -> article ref
 
 Only unique articles (cluster roots) enter the LSH buckets and keep a signature, so memory is
@@ -33,8 +33,17 @@ local nbands = tonumber(ARGV[5])
 local nperm = tonumber(ARGV[6])
 
 local function key(kind, s) return KEYS[(s - 1) * 4 + kind] end
+-- Slots whose hash exists, per kind, looked up once per call (the current slot always counts:
+-- articles of this batch are written there).
+local live = {}
+for kind = 1, 4 do
+  live[kind] = {1}
+  for s = 2, nslots do
+    if redis.call('EXISTS', key(kind, s)) == 1 then table.insert(live[kind], s) end
+  end
+end
 local function find(kind, field)
-  for s = 1, nslots do
+  for _, s in ipairs(live[kind]) do
     local v = redis.call('HGET', key(kind, s), field)
     if v then return v end
   end
@@ -53,12 +62,14 @@ local function fields(rec)
   return out
 end
 local byte = string.byte
-local function jaccard(a, b)
+local function jaccard(a, b)  -- 8-bit minimums; corrected for accidental agreement (1/256)
   local eq = 0
-  for i = 1, nperm * 2, 2 do
-    if byte(a, i) == byte(b, i) and byte(a, i + 1) == byte(b, i + 1) then eq = eq + 1 end
+  for i = 1, nperm do
+    if byte(a, i) == byte(b, i) then eq = eq + 1 end
   end
-  return eq / nperm
+  local j = (eq / nperm - 1 / 256) / (1 - 1 / 256)
+  if j < 0 then return 0 end
+  return j
 end
 local function band(bands, b) return string.char(b) .. string.sub(bands, b * 4 + 1, b * 4 + 4) end
 
@@ -74,12 +85,14 @@ for a = 1, n do
   else
     local cluster, status, method, sim = id, 'unique', '', '1'
     local holder = false
+    local fp_known = false
     if url ~= '' then
       holder = find(3, url)
       if holder then method = 'url' end
     end
     if not holder then
       holder = find(2, fp)
+      fp_known = holder and true
       if holder then method = 'content' end
     end
     if holder then
@@ -95,7 +108,7 @@ for a = 1, n do
       local seen, best, best_sim = {}, nil, -1
       for b = 0, nbands - 1 do
         local field = band(bands, b)
-        for s = 1, nslots do
+        for _, s in ipairs(live[4]) do
           local cand = redis.call('HGET', key(4, s), field)
           if cand and not seen[cand] then
             seen[cand] = true
@@ -120,7 +133,7 @@ for a = 1, n do
     if cluster == id then stored_cluster = '' end
     local rec = table.concat({id, stored_cluster, status, method, sim, stored}, '\\n')
     redis.call('HSET', key(1, 1), ref, rec)
-    if not find(2, fp) then redis.call('HSET', key(2, 1), fp, ref) end
+    if not fp_known then redis.call('HSETNX', key(2, 1), fp, ref) end
     if url ~= '' and not find(3, url) then redis.call('HSET', key(3, 1), url, ref) end
     if status == 'unique' then
       for b = 0, nbands - 1 do
