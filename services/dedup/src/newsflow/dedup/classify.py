@@ -27,7 +27,7 @@ async def classify(
     results: list[tuple[Features, Decision]] = []
     feats = features_batch(chunks[0], params)
     for k, part in enumerate(chunks):
-        call = asyncio.create_task(
+        call = asyncio.create_task(  # noqa: RUF006 - awaited below, in this iteration
             index.check_and_insert(
                 [(article_id, f) for (article_id, _, _), f in zip(part, feats, strict=True)]
             )
