@@ -87,7 +87,7 @@ async def run(path: Path, repeat: int, redis_url: str | None) -> None:
     print(f"  bare rensa signature (whitespace tokens)   {bare:>9,.0f} articles/s")
     print(f"  newsflow features (normalise+shingle+sign) {feat_rate:>9,.0f} articles/s")
     print(f"  dedup stage logic (features + Redis index) {stage:>9,.0f} articles/s")
-    print(f"  index call alone, new articles (Redis side){new_calls:>9,.0f} articles/s")
+    print(f"  index call alone, new, empty window        {new_calls:>9,.0f} articles/s")
     print(f"  index call alone, replayed articles        {replay:>9,.0f} articles/s")
     print(f"  Redis bytes per remembered article         {total / max(1, unique):>9,.0f} "
           f"({unique} new articles, {total:,} bytes)")  # fmt: skip

@@ -67,7 +67,7 @@ def _line_script(line: str) -> str | None:
 
 def repair(text: str) -> tuple[str, bool]:
     """Fix mojibake where it is present (the check is cheap; ftfy only runs on suspects)."""
-    if not _MOJIBAKE.search(text):
+    if not ("Ã" in text or "Â" in text or "â" in text) or not _MOJIBAKE.search(text):
         return text, False
     fixed = ftfy.fix_text(text, normalization="NFC")
     return fixed, fixed != text
