@@ -17,4 +17,9 @@ sed -e "s|\${PREFIX}|${NEWSFLOW_STREAM_PREFIX:-}|g" \
     -e "s|\${LANGUAGE_HASH}|$(hash language)|" \
     -e "s|\${ENTITY_HASH}|$(hash entity)|" \
     "${ACL_TEMPLATE:-/etc/newsflow/users.acl.template}" | grep -v '^#' > "$acl"
+chmod 0644 "$acl"  # hashes only; readable by the unprivileged redis user
+# In the official image, its entrypoint drops root (chowns /data, runs as user redis).
+if command -v docker-entrypoint.sh >/dev/null 2>&1; then
+  exec docker-entrypoint.sh redis-server --aclfile "$acl" "$@"
+fi
 exec redis-server --aclfile "$acl" "$@"
