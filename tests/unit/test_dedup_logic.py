@@ -44,9 +44,12 @@ def test_mojibake_is_repaired_before_hashing() -> None:
 
 
 def test_tokens_for_scripts_without_spaces() -> None:
-    assert tokens("東京都は and 42") == ["東", "京", "都", "は", "and", "42"]
-    assert shingles(["a", "b", "c", "d"]) == ["a b c", "b c d"]
-    assert shingles(["a"]) == ["a"] and shingles([]) == []
+    assert tokens("東京都は and 42") == [t.encode() for t in ["東", "京", "都", "は", "and", "42"]]
+    assert tokens("„zitat“ – ein test, gpa-djp (apa) 3,5 €") == [
+        b"zitat", b"ein", b"test", b"gpa", b"djp", b"apa", b"3", b"5",
+    ]  # fmt: skip
+    assert shingles([b"a", b"b", b"c", b"d"]) == [b"a b c", b"b c d"]
+    assert shingles([b"a"]) == [b"a"] and shingles([]) == []
 
 
 def test_minhash_estimate_tracks_true_jaccard() -> None:

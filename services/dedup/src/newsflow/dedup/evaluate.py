@@ -125,7 +125,7 @@ class Variant:
     raw_j: float
 
 
-def _raw_shingles(text: str) -> list[str]:
+def _raw_shingles(text: str) -> list[bytes]:
     return shingles(tokens(unicodedata.normalize("NFKC", text).casefold()))
 
 

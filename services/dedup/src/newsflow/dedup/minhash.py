@@ -68,9 +68,9 @@ def article_ref(article_id: str) -> bytes:
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
 
 
-def shingle_hashes(toks: list[str], k: int = 3) -> NDArray[np.uint64]:
+def shingle_hashes(toks: list[bytes], k: int = 3) -> NDArray[np.uint64]:
     """64-bit hashes of the k-token shingles (one hash of the whole text when shorter)."""
-    h = np.fromiter((_xxh3(t.encode()) for t in toks), dtype=np.uint64, count=len(toks))
+    h = np.fromiter((_xxh3(t) for t in toks), dtype=np.uint64, count=len(toks))
     if len(h) == 0:
         return h
     if len(h) < k:
@@ -96,7 +96,7 @@ def signatures(hashes: list[NDArray[np.uint64]], params: MinHashParams) -> list[
     return [list(row) for row in matrix.to_rows()]
 
 
-def signature(toks: list[str], params: MinHashParams) -> list[int]:
+def signature(toks: list[bytes], params: MinHashParams) -> list[int]:
     return signatures([shingle_hashes(toks, params.shingle_size)], params)[0]
 
 
@@ -129,14 +129,12 @@ def features_batch(
     sigs = signatures([shingle_hashes(t, params.shingle_size) for t in token_lists], params)
     out = []
     for (article_id, _, url), toks, sig in zip(items, token_lists, sigs, strict=True):
-        canonical = " ".join(toks)
+        canonical = b" ".join(toks)
         url_hash = xxhash.xxh64_digest(canonical_url(url).encode())[:REF_BYTES] if url else b""
         out.append(
             Features(
                 ref=article_ref(article_id),
-                fingerprint=hashlib.blake2b(
-                    canonical.encode(), digest_size=FINGERPRINT_BYTES
-                ).digest(),
+                fingerprint=hashlib.blake2b(canonical, digest_size=FINGERPRINT_BYTES).digest(),
                 url=url_hash,
                 bands=band_ids(sig, params),
                 signature=pack_signature(sig),

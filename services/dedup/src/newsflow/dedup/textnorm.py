@@ -39,6 +39,17 @@ _UNSPACED = re.compile(
 )
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
+# Fast path for text without unspaced scripts: common non-ASCII punctuation and symbols become
+# spaces (str.replace, only when present), then ASCII punctuation via one bytes.translate table,
+# then bytes.split: all C loops. Tokens are UTF-8 bytes, hashed as they are.
+_UNICODE_SEPARATORS = (
+    "„", "“", "”", "‚", "‘", "’", "«", "»", "‹", "›", "–", "—", "…", "·", "•", "€", "°",
+    "©", "®", "™", "§", "′", "″", "¿", "¡", "\u00a0",
+)  # fmt: skip
+_ASCII_SEPARATORS = bytes(
+    0x20 if (chr(c) in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~" or chr(c).isspace()) else c
+    for c in range(256)
+)
 
 
 def _script_of(ch: str) -> str:
@@ -97,38 +108,38 @@ def strip_boilerplate(text: str) -> str:
 def canonical_text(text: str) -> str:
     """Repaired, boilerplate-free, NFKC, case-folded body with punctuation removed and
     whitespace collapsed: the form fingerprints and shingles are taken of."""
-    return " ".join(tokens_of(text))
+    return b" ".join(tokens_of(text)).decode()
 
 
-def tokens_of(text: str) -> list[str]:
+def tokens_of(text: str) -> list[bytes]:
     body = strip_boilerplate(repair(text)[0])
     return tokens(unicodedata.normalize("NFKC", body).casefold())
 
 
-def tokens(normalised: str) -> list[str]:
-    """Words and numbers; in scripts written without spaces, single characters."""
-    words = _WORD.findall(normalised)
+def tokens(normalised: str) -> list[bytes]:
+    """Words and numbers as UTF-8; in scripts written without spaces, single characters."""
     if not _UNSPACED.search(normalised):
-        return words
-    out: list[str] = []
-    for word in words:
+        for sep in _UNICODE_SEPARATORS:
+            if sep in normalised:
+                normalised = normalised.replace(sep, " ")
+        return normalised.encode().translate(_ASCII_SEPARATORS).split()
+    out: list[bytes] = []
+    for word in _WORD.findall(normalised):
         if _UNSPACED.search(word):
-            out.extend(word)
+            out.extend(ch.encode() for ch in word)
         else:
-            out.append(word)
+            out.append(word.encode())
     return out
 
 
-def shingles(toks: list[str], k: int = 3) -> list[str]:
+def shingles(toks: list[bytes], k: int = 3) -> list[bytes]:
     """Overlapping k-token shingles (the whole text as one shingle when shorter than k)."""
     if len(toks) < k:
-        return [" ".join(toks)] if toks else []
-    if k == 3:
-        return [f"{a} {b} {c}" for a, b, c in zip(toks, toks[1:], toks[2:], strict=False)]
-    return [" ".join(toks[i : i + k]) for i in range(len(toks) - k + 1)]
+        return [b" ".join(toks)] if toks else []
+    return [b" ".join(toks[i : i + k]) for i in range(len(toks) - k + 1)]
 
 
-def jaccard(a: list[str], b: list[str]) -> float:
+def jaccard(a: list[bytes], b: list[bytes]) -> float:
     """Exact Jaccard similarity of two shingle lists (for evaluation and tests)."""
     sa, sb = set(a), set(b)
     if not sa and not sb:
