@@ -156,7 +156,7 @@ class Settings(BaseSettings):
     dedup_rows: int = Field(default=4, ge=1, description="Rows (minimums) per LSH band.")
     dedup_shingle_size: int = Field(default=3, ge=1, le=10, description="Tokens per shingle.")
     language_min_confidence: float = Field(
-        default=0.5, ge=0.0, le=1.0, description="Below this the language is `und`."
+        default=0.3, ge=0.0, le=1.0, description="Below this the language is `und`."
     )
     language_min_letters: int = Field(
         default=12, ge=1, description="Fewer letters than this: `und` (too little text)."

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from newsflow.language.logic import LanguageIdentifier
+from newsflow.shared.settings import load_settings
 
 # Codes the data and the models spell differently.
 _ALIASES = {"nb": "no", "iw": "he", "in": "id", "zh-hans": "zh", "zh-hant": "zh"}
@@ -97,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args(argv)
 
-    ours = LanguageIdentifier()
+    settings = load_settings()
+    ours = LanguageIdentifier(
+        min_confidence=settings.language_min_confidence,
+        min_letters=settings.language_min_letters,
+    )
     model = ours._model
 
     def bare(text: str) -> str:

@@ -74,7 +74,7 @@ class LanguageIdentifier:
         self,
         model_path: Path | None = None,
         *,
-        min_confidence: float = 0.5,
+        min_confidence: float = 0.3,
         min_letters: int = 12,
         top_k: int = 5,
     ) -> None:
@@ -95,6 +95,9 @@ class LanguageIdentifier:
 
     def identify(self, text: str, title: str = "") -> LanguageSection:
         scores: dict[str, float] = defaultdict(float)
+        # Per language: weight of the pieces it won, and their summed weighted probability.
+        support: dict[str, float] = defaultdict(float)
+        certainty: dict[str, float] = defaultdict(float)
         total_weight = 0.0
         total_letters = 0
         cleaned_lines: list[str] = []
@@ -110,8 +113,12 @@ class LanguageIdentifier:
                 total_letters += letters
                 weight = line_weight(letters)
                 total_weight += weight
-                for code, prob in self._predict(fold_shouting(segment)):
+                predictions = self._predict(fold_shouting(segment))
+                for code, prob in predictions:
                     scores[code] += weight * prob
+                top, top_prob = predictions[0]
+                support[top] += weight
+                certainty[top] += weight * top_prob
 
         counts = script_counts(" ".join(cleaned_lines))
         if total_letters < self.min_letters:
@@ -126,7 +133,12 @@ class LanguageIdentifier:
             key=lambda kv: kv[1],
             reverse=True,
         )
-        best, confidence = ranked[0]
+        best, _share = ranked[0]
+        # Confidence in the main language: how sure the model was on the text it won, lowered
+        # when that text is less than half of the document (a real mixture).
+        won = support.get(best, 0.0)
+        sure = certainty[best] / won if won else 0.0
+        confidence = sure * min(1.0, (won / total_weight) / 0.5)
         alternatives = [
             LanguageAlternative(code=code, confidence=round(conf, 4))
             for code, conf in ranked[1 : self.top_k]
