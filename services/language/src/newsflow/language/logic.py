@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from newsflow.language.scripts import dominant_script, script_counts, script_runs
+from newsflow.language.scripts import dominant_script, letter_count, script_runs_counted
 from newsflow.shared.events import LanguageAlternative, LanguageSection
 
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -52,15 +52,9 @@ def clean_line(line: str) -> str:
 
 
 def fold_shouting(line: str) -> str:
-    """Lower-case a line written mostly in capitals (headlines, banners): fastText is
-    case-sensitive and reads all-caps text badly."""
-    upper = sum(1 for ch in line if ch.isupper())
-    lower = sum(1 for ch in line if ch.islower())
-    return line.lower() if upper > 2 * lower else line
-
-
-def letter_count(text: str) -> int:
-    return sum(1 for ch in text if ch.isalpha())
+    """Lower-case a line written in capitals (headlines, banners): fastText is case-sensitive
+    and reads all-caps text badly."""
+    return line.lower() if line.isupper() else line
 
 
 def line_weight(letters: int) -> float:
@@ -100,13 +94,12 @@ class LanguageIdentifier:
         certainty: dict[str, float] = defaultdict(float)
         total_weight = 0.0
         total_letters = 0
-        cleaned_lines: list[str] = []
+        counts: Counter[str] = Counter()
         for raw in [title, *text.splitlines()]:
             line = clean_line(raw)
             if not line:
                 continue
-            cleaned_lines.append(line)
-            for segment in script_runs(line):
+            for segment in script_runs_counted(line, counts):
                 letters = letter_count(segment)
                 if not letters:
                     continue
@@ -120,7 +113,6 @@ class LanguageIdentifier:
                 support[top] += weight
                 certainty[top] += weight * top_prob
 
-        counts = script_counts(" ".join(cleaned_lines))
         if total_letters < self.min_letters:
             return LanguageSection(
                 code="und",

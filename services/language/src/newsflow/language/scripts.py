@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from functools import lru_cache
@@ -36,16 +37,35 @@ def char_script(ch: str) -> str | None:
 _SCRIPT_FAMILY = {"Hira": "Hani", "Kana": "Hani", "Bopo": "Hani", "Hang": "Hani"}
 
 
-def script_runs(line: str) -> list[str]:
+# Letters outside Latin (Basic Latin, Latin-1, Latin Extended-A/B, IPA, Latin Extended
+# Additional): when a line has none, it is one Latin run and needs no per-character look-up.
+_NON_LATIN_LETTER = re.compile(r"[^\W\d_\u0000-\u02af\u1e00-\u1eff]")
+_NON_LETTERS = re.compile(r"[\W\d_]+")
+
+
+def letter_count(text: str) -> int:
+    return len(_NON_LETTERS.sub("", text))
+
+
+def script_runs_counted(line: str, counts: Counter[str]) -> list[str]:
     """Split a line where the script of its letters changes (e.g. an Arabic phrase inside an
-    English sentence). Spaces, digits and punctuation stay with the run they are in; Han, kana
-    and Hangul count as one family so Japanese and Korean are not cut apart."""
+    English sentence), adding each letter's script to ``counts``. Spaces, digits and
+    punctuation stay with the run they are in; Han, kana and Hangul count as one family so
+    Japanese and Korean are not cut apart."""
+    if not _NON_LATIN_LETTER.search(line):
+        letters = letter_count(line)
+        if letters:
+            counts["Latn"] += letters
+        return [line.strip()] if line.strip() else []
     runs: list[str] = []
     start = 0
     current: str | None = None
     for i, ch in enumerate(line):
         code = char_script(ch)
-        if code is None or code == "Zyyy":
+        if code is None:
+            continue
+        counts[code] += 1
+        if code == "Zyyy":
             continue
         family = _SCRIPT_FAMILY.get(code, code)
         if current is not None and family != current:
@@ -54,6 +74,10 @@ def script_runs(line: str) -> list[str]:
         current = family
     runs.append(line[start:])
     return [r.strip() for r in runs if r.strip()]
+
+
+def script_runs(line: str) -> list[str]:
+    return script_runs_counted(line, Counter())
 
 
 def script_counts(text: str) -> Counter[str]:
