@@ -124,11 +124,17 @@ async def test_language_app(redis: Redis, settings: Settings) -> None:
         ),
     )
     await redis.xadd(src, encode_event(_event("x", "", "42 !!")))
+    # mojibake (UTF-8 read as cp1252): repaired, and the event says so
+    broken = "Der BÃ¼rgermeister erÃ¶ffnete am Montag die neue StraÃŸenbahnlinie in MÃ¼nchen."
+    await redis.xadd(src, encode_event(_event("moji", "GrÃ¼ÃŸe", broken)))
     await redis.xadd(src, {"event": "{not an event"})
     async with TestApp(create_language(settings)):
-        await wait_for_len(redis, settings.streams.language, 2)
+        await wait_for_len(redis, settings.streams.language, 3)
         await wait_for_len(redis, settings.streams.dlq, 1)
-    en, und = await events(redis, settings.streams.language)
+    en, und, moji = await events(redis, settings.streams.language)
+    assert moji["text_repaired"] is True and en["text_repaired"] is False
+    assert moji["text"].startswith("Der Bürgermeister eröffnete") and moji["title"] == "Grüße"
+    assert moji["language"]["code"] == "de"
     assert en["language"]["code"] == "en" and en["language"]["script"] == "Latn"
     assert und["language"]["code"] == "und" and und["language"]["reason"]
     assert "language" in en["trace"]

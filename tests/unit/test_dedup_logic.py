@@ -6,12 +6,12 @@ from newsflow.dedup.minhash import MinHashParams, estimate_jaccard, features
 from newsflow.dedup.textnorm import (
     canonical_text,
     jaccard,
-    repair,
     shingles,
     strip_boilerplate,
     tokens,
     tokens_of,
 )
+from newsflow.shared.textrepair import repair
 
 STORY = (
     "The harbour authority of Port Elwin opened a new ferry terminal on Friday after three "

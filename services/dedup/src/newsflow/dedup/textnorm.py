@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import ftfy
+from newsflow.shared.textrepair import repair
 
 # Site chrome, in the languages it is most often scraped in. A line is dropped when it is
 # short and matches; long lines are article text even when they mention a newsletter.
@@ -28,16 +28,11 @@ _CHROME = re.compile(
 )
 _CHROME_MAX_CHARS = 120
 _FOREIGN_HEADER_MAX_LETTERS = 60
-# Mojibake: UTF-8 read as Latin-1/cp1252 ("Ã¼", "â€™", "Â "). Checked before the slow repair.
-_MOJIBAKE = re.compile(
-    "[ÃÂâ][\u0080-\u00bf\u2018-\u201e\u2020-\u2022\u2026\u2030\u20ac\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2122]"
-)
 # Scripts written without spaces between words: every character is a token.
 _UNSPACED = re.compile(
     r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f\u0e80-\u0eff"
     r"\u1000-\u109f\u1780-\u17ff]"
 )
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 # Fast path for text without unspaced scripts: common non-ASCII punctuation and symbols become
 # spaces (str.replace, only when present), then ASCII punctuation via one bytes.translate table,
@@ -74,14 +69,6 @@ def _main_script(text: str, sample: int = 2000) -> str | None:
 
 def _line_script(line: str) -> str | None:
     return _main_script(line, sample=200)
-
-
-def repair(text: str) -> tuple[str, bool]:
-    """Fix mojibake where it is present (the check is cheap; ftfy only runs on suspects)."""
-    if not ("Ã" in text or "Â" in text or "â" in text) or not _MOJIBAKE.search(text):
-        return text, False
-    fixed = ftfy.fix_text(text, normalization="NFC")
-    return fixed, fixed != text
 
 
 def strip_boilerplate(text: str) -> str:

@@ -13,6 +13,7 @@ from newsflow.shared.events import ArticleEvent
 from newsflow.shared.service import build_app
 from newsflow.shared.settings import Settings, load_settings
 from newsflow.shared.stage import Outcome, Routed, StageContext
+from newsflow.shared.textrepair import repair
 from newsflow.shared.wire import Entry, decode_event
 
 
@@ -42,15 +43,17 @@ class LanguageStage:
     def _identify_all(self, events: Sequence[ArticleEvent]) -> list[Outcome]:
         assert self._identifier is not None, "start() was not called"
         identify = self._identifier.identify
-        return [
-            Routed(
-                self._output,
-                event.traced(
-                    "language", self._consumer, language=identify(event.text, event.title)
-                ),
+        outcomes: list[Outcome] = []
+        for event in events:
+            text, text_fixed = repair(event.text)
+            title, title_fixed = repair(event.title)
+            section = identify(text, title)
+            update = {"text": text, "title": title, "text_repaired": True}
+            repaired = event.model_copy(update=update) if text_fixed or title_fixed else event
+            outcomes.append(
+                Routed(self._output, repaired.traced("language", self._consumer, language=section))
             )
-            for event in events
-        ]
+        return outcomes
 
     async def process(self, events: Sequence[ArticleEvent]) -> list[Outcome]:
         return await asyncio.to_thread(self._identify_all, events)
