@@ -112,3 +112,10 @@ def test_script_runs_split_mixed_lines() -> None:
 def test_foreign_phrase_inside_an_english_line(identifier: LanguageIdentifier) -> None:
     line = "مرحبا بكم في الموقع " + ENGLISH.split("\n")[0]
     assert identifier.identify(line).code == "en"
+
+
+def test_language_hint_is_a_prior_not_a_verdict(identifier: LanguageIdentifier) -> None:
+    from newsflow.language.logic import _primary
+
+    assert identifier.identify(ENGLISH, hint="fr").code == "en", "clear text wins over a hint"
+    assert (_primary("nb-NO"), _primary("zh_Hant"), _primary("EN")) == ("no", "zh", "en")

@@ -47,7 +47,7 @@ class LanguageStage:
         for event in events:
             text, text_fixed = repair(event.text)
             title, title_fixed = repair(event.title)
-            section = identify(text, title)
+            section = identify(text, title, event.language_hint)
             update = {"text": text, "title": title, "text_repaired": True}
             repaired = event.model_copy(update=update) if text_fixed or title_fixed else event
             outcomes.append(

@@ -125,6 +125,20 @@ def main(argv: list[str] | None = None) -> int:
         for name, fn in (("fastText", bare), ("newsflow", newsflow)):
             results[(kind, name)] = _score(name, fn, samples)
 
+    # language_hint as a prior, on the confusable sets: the right hint, and a wrong sibling.
+    sets = [["nb", "nn", "da", "sv"], ["bs", "hr", "sr"], ["ms", "id"],
+            ["ru", "uk", "bg", "mk", "be"], ["fa", "ur", "ar"], ["zh", "ja"]]  # fmt: skip
+    hint_rows = []
+    for group in sets:
+        for lang in group:
+            texts = kinds["sentences"].get(lang, [])
+            sibling = next(x for x in group if x != lang)
+            for label, hint in (("none", None), ("right", lang), ("wrong", sibling)):
+                right = sum(
+                    1 for t in texts if _norm(ours.identify(t, hint=hint).code) == _norm(lang)
+                )
+                hint_rows.append((lang, label, right / len(texts) if texts else 0.0))
+
     langs = sorted(kinds["sentences"])
     print("accuracy per language (sentences: fastText / newsflow; articles: fastText / newsflow)")
     for lang in langs:
@@ -139,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         macro_ft = sum(ft[0].values()) / len(ft[0])
         macro_nf = sum(nf[0].values()) / len(nf[0])
         print(f"{kind:<14} {macro_ft:>15.4f} {macro_nf:>15.4f} {ft[2]:>9,.0f} {nf[2]:>9,.0f}")
+    print("\nlanguage_hint on confusable sets (sentences; accuracy with no / right / wrong hint):")
+    for label in ("none", "right", "wrong"):
+        values = [acc for _, lbl, acc in hint_rows if lbl == label]
+        print(f"  {label:<6} macro {sum(values) / len(values):.4f}")
     for kind in ("sentences", "articles"):
         print(f"\nmost frequent confusions, {kind} (gold -> predicted: newsflow count):")
         for (gold, got), count in results[(kind, "newsflow")][1].most_common(12):

@@ -29,6 +29,15 @@ _LABEL_PREFIX = "__label__"
 
 # Lines shorter than this many letters weigh less than their length (scaled down linearly).
 SHORT_LINE_LETTERS = 40
+# How much a publisher's language_hint multiplies its language's share (a prior, not a verdict).
+HINT_PRIOR = 2.0
+# Tags the model spells differently (lid.176 says "no" for Norwegian Bokmål, "he" for Hebrew).
+_HINT_ALIASES = {"nb": "no", "iw": "he", "in": "id", "ji": "yi"}
+
+
+def _primary(tag: str) -> str:
+    code = tag.lower().replace("_", "-").split("-", 1)[0]
+    return _HINT_ALIASES.get(code, code)
 
 
 def default_model_path() -> Path:
@@ -87,7 +96,10 @@ class LanguageIdentifier:
             for label, p in zip(labels, probs, strict=True)
         ]
 
-    def identify(self, text: str, title: str = "") -> LanguageSection:
+    def identify(self, text: str, title: str = "", hint: str | None = None) -> LanguageSection:
+        """The document's main language. ``hint`` (a publisher's language_hint) is a prior:
+        it multiplies that language's share by HINT_PRIOR, so it decides between close
+        candidates (nb/da, hr/sr, ms/id) but cannot overrule text that clearly says otherwise."""
         scores: dict[str, float] = defaultdict(float)
         # Per language: weight of the pieces it won, and their summed weighted probability.
         support: dict[str, float] = defaultdict(float)
@@ -131,6 +143,19 @@ class LanguageIdentifier:
         won = support.get(best, 0.0)
         sure = certainty[best] / won if won else 0.0
         confidence = sure * min(1.0, (won / total_weight) / 0.5)
+        hinted = _primary(hint) if hint else None
+        if hinted and hinted != best and hinted in scores:
+            weighted = {
+                code: share * (HINT_PRIOR if code == hinted else 1.0) for code, share in ranked
+            }
+            norm = sum(weighted.values())
+            if weighted[hinted] > weighted[best]:
+                ranked = sorted(
+                    ((code, w / norm) for code, w in weighted.items()),
+                    key=lambda kv: kv[1],
+                    reverse=True,
+                )
+                best, confidence = ranked[0]
         alternatives = [
             LanguageAlternative(code=code, confidence=round(conf, 4))
             for code, conf in ranked[1 : self.top_k]
