@@ -62,6 +62,16 @@ def test_languages_and_scripts(
     assert (section.code, section.script) == (code, script)
 
 
+def test_names_and_bcp47_codes(identifier: LanguageIdentifier) -> None:
+    from newsflow.language.codes import language_name, to_bcp47
+
+    section = identifier.identify(ENGLISH)
+    assert (section.code, section.name) == ("en", "English")
+    assert to_bcp47("als") == "gsw" and to_bcp47("sv") == "sv"
+    assert language_name("gsw") == "Swiss German" and language_name("und") is None
+    assert identifier.identify("OK").name is None
+
+
 def test_too_little_text_is_und_with_reason(identifier: LanguageIdentifier) -> None:
     section = identifier.identify("OK 12")
     assert section.code == "und"

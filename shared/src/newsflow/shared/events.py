@@ -183,6 +183,7 @@ class LanguageAlternative(BaseModel):
 
 class LanguageSection(BaseModel):
     code: str = Field(description="BCP-47 code, or `und` when undetermined")
+    name: str | None = Field(default=None, description="English name of the language")
     confidence: float = Field(ge=0.0, le=1.0)
     script: str | None = Field(description="ISO 15924 code of the dominant script")
     alternatives: list[LanguageAlternative] = Field(default_factory=list)

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from newsflow.language.codes import language_name, to_bcp47
 from newsflow.language.scripts import dominant_script, letter_count, script_runs_counted
 from newsflow.shared.events import LanguageAlternative, LanguageSection
 
@@ -92,7 +93,7 @@ class LanguageIdentifier:
     def _predict(self, line: str) -> list[tuple[str, float]]:
         labels, probs = self._model.predict(line, k=self.top_k)
         return [
-            (label.removeprefix(_LABEL_PREFIX), min(1.0, float(p)))
+            (to_bcp47(label.removeprefix(_LABEL_PREFIX)), min(1.0, float(p)))
             for label, p in zip(labels, probs, strict=True)
         ]
 
@@ -174,6 +175,7 @@ class LanguageIdentifier:
             )
         return LanguageSection(
             code=best,
+            name=language_name(best),
             confidence=round(confidence, 4),
             script=dominant_script(counts, best),
             alternatives=alternatives,
