@@ -72,6 +72,28 @@ def test_names_and_bcp47_codes(identifier: LanguageIdentifier) -> None:
     assert identifier.identify("OK").name is None
 
 
+def test_minority_language_segments_with_offsets(identifier: LanguageIdentifier) -> None:
+    swedish = (
+        "Regeringen presenterade på tisdagen ett nytt förslag om skatter för småföretag.\n"
+        "Finansministern sade att förändringen ska gälla från nästa år och gynna företagare "
+        "i hela landet, särskilt på landsbygden där många har svårt att anställa.\n"
+        "Oppositionen kritiserade förslaget och kallade det otillräckligt.\n"
+    )
+    bio = (
+        "Anna Lind is a business reporter based in Stockholm who covers tax policy and "
+        "small companies for the paper."
+    )
+    header = "خبرگزاری | اخبار\n"
+    text = header + swedish + bio
+    section = identifier.identify(text)
+    assert section.code == "sv"
+    assert [s.code for s in section.segments] == ["en"], section.segments
+    segment = section.segments[0]
+    assert text[segment.start : segment.end] == bio
+    assert not any(s.code == "fa" for s in section.segments), "a short header is no real share"
+    assert identifier.identify(swedish).segments == []
+
+
 def test_too_little_text_is_und_with_reason(identifier: LanguageIdentifier) -> None:
     section = identifier.identify("OK 12")
     assert section.code == "und"

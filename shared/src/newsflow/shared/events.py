@@ -181,6 +181,15 @@ class LanguageAlternative(BaseModel):
     confidence: float = Field(ge=0.0, le=1.0)
 
 
+class LanguageSegment(BaseModel):
+    """A stretch of the text (character offsets into ``text``) in a minority language."""
+
+    code: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
 class LanguageSection(BaseModel):
     code: str = Field(description="BCP-47 code, or `und` when undetermined")
     name: str | None = Field(default=None, description="English name of the language")
@@ -188,6 +197,10 @@ class LanguageSection(BaseModel):
     script: str | None = Field(description="ISO 15924 code of the dominant script")
     alternatives: list[LanguageAlternative] = Field(default_factory=list)
     reason: str | None = Field(default=None, description="Why the code is `und`, if it is")
+    segments: list[LanguageSegment] = Field(
+        default_factory=list,
+        description="Lines in other languages that make up a real share of the text",
+    )
 
 
 EntityLabel = Literal["PER", "ORG", "LOC", "MISC"]

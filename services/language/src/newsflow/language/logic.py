@@ -18,7 +18,7 @@ from typing import Any
 
 from newsflow.language.codes import language_name, to_bcp47
 from newsflow.language.scripts import dominant_script, letter_count, script_runs_counted
-from newsflow.shared.events import LanguageAlternative, LanguageSection
+from newsflow.shared.events import LanguageAlternative, LanguageSection, LanguageSegment
 
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
@@ -71,6 +71,44 @@ def line_weight(letters: int) -> float:
     return letters * min(1.0, letters / SHORT_LINE_LETTERS)
 
 
+# A minority language is reported when its lines hold at least this share of the letters.
+MINORITY_SHARE = 0.1
+
+
+def minority_segments(
+    lines: list[tuple[int, int, int, dict[str, float], dict[str, float]]],
+    main: str,
+    total_letters: int,
+) -> list[LanguageSegment]:
+    """Lines whose language is not the main one, merged when adjacent, for languages that make
+    up a real share of the text (short boilerplate lines alone do not)."""
+    tagged = []
+    for start, end, letters, votes, sure in lines:
+        code = max(votes, key=votes.__getitem__)
+        tagged.append((start, end, letters, code, sure[code] / votes[code]))
+    share: dict[str, int] = defaultdict(int)
+    for _, _, letters, code, _ in tagged:
+        share[code] += letters
+    keep = {c for c, n in share.items() if c != main and n >= MINORITY_SHARE * total_letters}
+    segments: list[LanguageSegment] = []
+    extend = False  # the previous line opened or extended a segment of the same language
+    for start, end, _letters, code, conf in tagged:
+        if code not in keep or conf < 0.5:
+            extend = False
+            continue
+        if extend and segments[-1].code == code:
+            last = segments[-1]
+            segments[-1] = last.model_copy(
+                update={"end": end, "confidence": round(min(last.confidence, conf), 4)}
+            )
+        else:
+            segments.append(
+                LanguageSegment(code=code, start=start, end=end, confidence=round(conf, 4))
+            )
+        extend = True
+    return segments
+
+
 class LanguageIdentifier:
     """fastText lid.176 applied per line and aggregated by weight. Load once, call many times."""
 
@@ -108,15 +146,25 @@ class LanguageIdentifier:
         total_weight = 0.0
         total_letters = 0
         counts: Counter[str] = Counter()
-        for raw in [title, *text.splitlines()]:
+        # Per line of the text (not the title): span, letters, and weight per top language.
+        lines: list[tuple[int, int, int, dict[str, float], dict[str, float]]] = []
+        offset = 0
+        for index, raw in enumerate([title, *text.splitlines(keepends=True)]):
+            span = (offset, offset + len(raw.rstrip("\r\n")))
+            if index > 0:
+                offset += len(raw)
             line = clean_line(raw)
             if not line:
                 continue
+            line_letters = 0
+            line_votes: dict[str, float] = defaultdict(float)
+            line_sure: dict[str, float] = defaultdict(float)
             for segment in script_runs_counted(line, counts):
                 letters = letter_count(segment)
                 if not letters:
                     continue
                 total_letters += letters
+                line_letters += letters
                 weight = line_weight(letters)
                 total_weight += weight
                 predictions = self._predict(fold_shouting(segment))
@@ -125,6 +173,10 @@ class LanguageIdentifier:
                 top, top_prob = predictions[0]
                 support[top] += weight
                 certainty[top] += weight * top_prob
+                line_votes[top] += letters
+                line_sure[top] += letters * top_prob
+            if index > 0 and line_letters:
+                lines.append((span[0], span[1], line_letters, line_votes, line_sure))
 
         if total_letters < self.min_letters:
             return LanguageSection(
@@ -176,6 +228,7 @@ class LanguageIdentifier:
         return LanguageSection(
             code=best,
             name=language_name(best),
+            segments=minority_segments(lines, best, total_letters),
             confidence=round(confidence, 4),
             script=dominant_script(counts, best),
             alternatives=alternatives,
