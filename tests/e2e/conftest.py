@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from newsflow.cli.services import local_argv
+from newsflow.cli.services import SERVICES, local_argv
 from newsflow.shared.local_redis import free_port
 from newsflow.shared.settings import Settings
 
@@ -82,6 +82,16 @@ class Processes:
         return self.start(
             name, local_argv(command), {**env, **service_env(settings), **(extra_env or {})}
         )
+
+    def start_pipeline(self, settings: Settings, extra_env: dict[str, str] | None = None) -> None:
+        """The three services, as compose runs them."""
+        for name in SERVICES:
+            self.start_compose_service(name, settings, extra_env)
+
+    def stop_pipeline(self) -> None:
+        """SIGTERM the three services; each must exit 0."""
+        for name in SERVICES:
+            assert self.stop(name) == 0, self.log(name)[-2000:]
 
     def log(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text(errors="replace")

@@ -167,8 +167,7 @@ async def test_kill9_each_service_mid_run_loses_nothing(
         + ", ".join(f"{k} first output {v:.1f}s after restart" for k, v in recovery.items())
     )
     assert dlq == 0
-    for name in SERVICES:
-        assert processes.stop(name) == 0
+    processes.stop_pipeline()
 
 
 @pytest.fixture
@@ -191,8 +190,7 @@ async def test_redis_restart_mid_run_loses_nothing(
     n = 1000
     try:
         env = {**FAST_RECLAIM, **service_env(settings)}
-        for name in SERVICES:
-            processes.start_compose_service(name, settings, env)
+        processes.start_pipeline(settings, env)
         publisher = asyncio.create_task(publish_paced(aof_redis.url, settings, range(n)))
         await wait_for_len(redis, settings.streams.enriched, 200, timeout=120)
         t0 = time.monotonic()
@@ -210,14 +208,13 @@ async def test_redis_restart_mid_run_loses_nothing(
             f"first enriched output {recovered:.1f}s after it was back"
         )
         assert all(processes.alive().values()), "services survive a Redis restart"
-        for name in SERVICES:
-            assert processes.stop(name) == 0
+        processes.stop_pipeline()
     finally:
         await redis.aclose()
 
 
 async def test_flushall_mid_run_services_recover(
-    redis: Redis, make_settings: SettingsFactory, processes: Processes, redis_url: str
+    make_settings: SettingsFactory, processes: Processes
 ) -> None:
     server = LocalRedis(find_redis_server())  # a server of its own: this test flushes it
     server.start()
@@ -225,8 +222,7 @@ async def test_flushall_mid_run_services_recover(
     client = connect(server.url)
     try:
         env = {**FAST_RECLAIM, **service_env(settings)}
-        for name in SERVICES:
-            processes.start_compose_service(name, settings, env)
+        processes.start_pipeline(settings, env)
         await publish_paced(server.url, settings, range(100))
         await wait_all_out(client, settings, {f"k{i}" for i in range(100)}, timeout=120)
         await client.flushall()
@@ -237,8 +233,7 @@ async def test_flushall_mid_run_services_recover(
             f"\nFLUSHALL test: 100 articles after the flush all out in {time.monotonic() - t0:.1f}s"
         )
         assert all(processes.alive().values()), "no service exited after losing its group"
-        for name in SERVICES:
-            assert processes.stop(name) == 0
+        processes.stop_pipeline()
     finally:
         await client.aclose()
         server.stop()
@@ -249,8 +244,7 @@ async def test_sigterm_mid_run_exits_0_and_strands_nothing(
 ) -> None:
     n = 600
     env = {**FAST_RECLAIM, **service_env(settings)}
-    for name in SERVICES:
-        processes.start_compose_service(name, settings, env)
+    processes.start_pipeline(settings, env)
     publisher = asyncio.create_task(publish_paced(settings.redis_url, settings, range(n)))
     await wait_for_len(redis, settings.streams.enriched, 100, timeout=120)
     t0 = time.monotonic()
@@ -264,5 +258,4 @@ async def test_sigterm_mid_run_exits_0_and_strands_nothing(
         f"\nSIGTERM test: entity stopped in {stopped:.1f}s (exit 0), {n} published, lost 0, "
         f"entries out {total}"
     )
-    for name in SERVICES:
-        assert processes.stop(name) == 0
+    processes.stop_pipeline()

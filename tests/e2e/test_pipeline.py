@@ -67,8 +67,7 @@ async def test_pipeline_end_to_end(
     assert "published 4" in published.stdout and "rejected 1" in published.stdout
     await redis.xadd(streams.raw, {"title": "flat", "text": "   "})  # invalid, from another client
 
-    for name in SERVICES:
-        processes.start_compose_service(name, settings)
+    processes.start_pipeline(settings)
 
     await wait_for_len(redis, streams.enriched, 2, timeout=120)
     await wait_for_len(redis, streams.duplicates, 2, timeout=10)
@@ -126,8 +125,7 @@ async def test_pipeline_end_to_end(
         )
         assert result.returncode == 0, result.stderr.decode()[-1000:]
 
-    for name in SERVICES:
-        assert processes.stop(name) == 0, processes.log(name)[-2000:]
+    processes.stop_pipeline()
     assert "Traceback" not in processes.log("dedup")
 
 
