@@ -94,6 +94,16 @@ def test_minority_language_segments_with_offsets(identifier: LanguageIdentifier)
     assert identifier.identify(swedish).segments == []
 
 
+def test_simplified_and_traditional_chinese(identifier: LanguageIdentifier) -> None:
+    simplified = identifier.identify("这个国家的经济发展很快，政府说明年会继续开放市场。")
+    traditional = identifier.identify("這個國家的經濟發展很快，政府說明年會繼續開放市場。")
+    assert (simplified.code, simplified.script, simplified.name) == (
+        "zh-Hans", "Hans", "Chinese (Simplified)",
+    )  # fmt: skip
+    assert (traditional.code, traditional.script) == ("zh-Hant", "Hant")
+    assert identifier.identify("東京都は月曜日、新しい交通計画を発表した。").code == "ja"
+
+
 def test_too_little_text_is_und_with_reason(identifier: LanguageIdentifier) -> None:
     section = identifier.identify("OK 12")
     assert section.code == "und"

@@ -125,6 +125,18 @@ def main(argv: list[str] | None = None) -> int:
         for name, fn in (("fastText", bare), ("newsflow", newsflow)):
             results[(kind, name)] = _score(name, fn, samples)
 
+    # Calibration: how often newsflow is right at each stated confidence (answers, not und).
+    bins = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.01]
+    reliability: dict[int, list[tuple[float, bool]]] = defaultdict(list)
+    for kind in ("sentences", "articles"):
+        for lang, texts in kinds[kind].items():
+            for text in texts:
+                section = ours.identify(text)
+                if section.code == "und":
+                    continue
+                b = next(i for i, edge in enumerate(bins) if section.confidence < edge)
+                reliability[b].append((section.confidence, _norm(section.code) == _norm(lang)))
+
     # language_hint as a prior, on the confusable sets: the right hint, and a wrong sibling.
     sets = [["nb", "nn", "da", "sv"], ["bs", "hr", "sr"], ["ms", "id"],
             ["ru", "uk", "bg", "mk", "be"], ["fa", "ur", "ar"], ["zh", "ja"]]  # fmt: skip
@@ -153,6 +165,17 @@ def main(argv: list[str] | None = None) -> int:
         macro_ft = sum(ft[0].values()) / len(ft[0])
         macro_nf = sum(nf[0].values()) / len(nf[0])
         print(f"{kind:<14} {macro_ft:>15.4f} {macro_nf:>15.4f} {ft[2]:>9,.0f} {nf[2]:>9,.0f}")
+    print("\ncalibration (sentences + articles; answers only): confidence bin, n, mean, accuracy")
+    total = sum(len(v) for v in reliability.values())
+    ece = 0.0
+    for b in sorted(reliability):
+        rows = reliability[b]
+        mean = sum(c for c, _ in rows) / len(rows)
+        acc = sum(1 for _, ok in rows if ok) / len(rows)
+        ece += len(rows) / total * abs(mean - acc)
+        low = 0.0 if b == 0 else bins[b - 1]
+        print(f"  [{low:.2f}, {min(bins[b], 1.0):.2f})  {len(rows):>6}  {mean:.3f}  {acc:.3f}")
+    print(f"  expected calibration error: {ece:.4f}")
     print("\nlanguage_hint on confusable sets (sentences; accuracy with no / right / wrong hint):")
     for label in ("none", "right", "wrong"):
         values = [acc for _, lbl, acc in hint_rows if lbl == label]

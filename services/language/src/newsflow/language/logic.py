@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from newsflow.language.chinese import chinese_script
 from newsflow.language.codes import language_name, to_bcp47
 from newsflow.language.scripts import dominant_script, letter_count, script_runs_counted
 from newsflow.shared.events import LanguageAlternative, LanguageSection, LanguageSegment
@@ -225,11 +226,14 @@ class LanguageIdentifier:
                 ],
                 reason=f"low confidence: {best} at {confidence:.2f} < {self.min_confidence:.2f}",
             )
+        script = dominant_script(counts, best)
+        if best == "zh" and (han := chinese_script(text + title)) is not None:
+            best, script = f"zh-{han}", han
         return LanguageSection(
             code=best,
             name=language_name(best),
             segments=minority_segments(lines, best, total_letters),
             confidence=round(confidence, 4),
-            script=dominant_script(counts, best),
+            script=script,
             alternatives=alternatives,
         )
