@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from newsflow.language.logic import LanguageIdentifier, clean_line, fold_shouting
-from newsflow.language.scripts import dominant_script, script_counts
+from newsflow.language.scripts import dominant_script, script_runs_counted
 
 
 @pytest.fixture(scope="module")
@@ -135,13 +137,19 @@ def test_newlines_do_not_break_prediction(identifier: LanguageIdentifier) -> Non
 
 
 def test_dominant_script() -> None:
-    assert dominant_script(script_counts("abc абвгд")) == "Cyrl"
-    assert dominant_script(script_counts("한국어 텍스트"), "ko") == "Kore"
-    assert dominant_script(script_counts("123 !!")) is None
+    def counts(text: str) -> Counter[str]:
+        found: Counter[str] = Counter()
+        script_runs_counted(text, found)
+        return found
+
+    assert dominant_script(counts("abc абвгд")) == "Cyrl"
+    assert dominant_script(counts("한국어 텍스트"), "ko") == "Kore"
+    assert dominant_script(counts("123 !!")) is None
 
 
 def test_script_runs_split_mixed_lines() -> None:
-    from newsflow.language.scripts import script_runs
+    def script_runs(line: str) -> list[str]:
+        return script_runs_counted(line, Counter())
 
     assert script_runs("مرحبا بكم في الموقع The council met today.") == [
         "مرحبا بكم في الموقع",

@@ -49,9 +49,6 @@ def _limits(info: ValidationInfo) -> InputLimits:
     ctx = info.context
     if isinstance(ctx, InputLimits):
         return ctx
-    if isinstance(ctx, dict) and isinstance(ctx.get("limits"), InputLimits):
-        limits: InputLimits = ctx["limits"]
-        return limits
     return InputLimits()
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from redis.asyncio import Redis
@@ -43,6 +44,16 @@ def connect(url: str) -> Redis:
         health_check_interval=30,
         retry=OutageRetry(ExponentialWithJitterBackoff(cap=1.0, base=0.1), retries=4),
     )
+
+
+@asynccontextmanager
+async def session(url: str) -> AsyncIterator[Redis]:
+    """A client for the duration of a block (CLI commands, tools), closed afterwards."""
+    client = connect(url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
 
 
 async def ensure_group(client: Redis, stream: str, group: str) -> bool:

@@ -18,7 +18,7 @@ from newsflow.cli.services import SERVICES, ServiceGroup
 from newsflow.cli.streams_io import read_events
 from newsflow.shared.local_redis import LocalRedis
 from newsflow.shared.publisher import ArticlePublisher
-from newsflow.shared.redis_streams import connect
+from newsflow.shared.redis_streams import session
 from newsflow.shared.settings import Settings
 
 # A raw entry that is not even JSON: the dedup stage dead-letters it with the reason.
@@ -40,9 +40,8 @@ def _tail_log(path: Path, lines: int = 15) -> str:
 async def _wait_for(
     settings: Settings, want_outputs: int, want_dlq: int, group: ServiceGroup, timeout: float
 ) -> None:
-    redis = connect(settings.redis_dsn())
     streams = settings.streams
-    try:
+    async with session(settings.redis_dsn()) as redis:
         deadline = time.monotonic() + timeout
         while True:
             done = await redis.xlen(streams.enriched) + await redis.xlen(streams.duplicates)
@@ -58,18 +57,13 @@ async def _wait_for(
                     f"{dlq}/{want_dlq} dead letters"
                 )
             await asyncio.sleep(0.2)
-    finally:
-        await redis.aclose()
 
 
 async def _collect(settings: Settings, stream: str) -> list[dict[str, object]]:
-    redis = connect(settings.redis_dsn())
-    try:
+    async with session(settings.redis_dsn()) as redis:
         return [
             e async for _, e in read_events(redis, stream, from_start=True, count=None, timeout=0.3)
         ]
-    finally:
-        await redis.aclose()
 
 
 async def _publish(settings: Settings) -> tuple[int, int]:
@@ -82,13 +76,10 @@ async def _publish(settings: Settings) -> tuple[int, int]:
 
 
 async def _cleanup_prefix(settings: Settings) -> None:
-    redis = connect(settings.redis_dsn())
-    try:
+    async with session(settings.redis_dsn()) as redis:
         for pattern in (f"{settings.stream_prefix}articles.*", f"{settings.key_prefix}*"):
             async for key in redis.scan_iter(match=pattern, count=500):
                 await redis.delete(key)
-    finally:
-        await redis.aclose()
 
 
 def run_demo(base: Settings, console: Console, *, timeout: float = 180.0) -> int:

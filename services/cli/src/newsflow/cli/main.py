@@ -21,7 +21,7 @@ from newsflow.cli.status import collect_status, status_as_dict
 from newsflow.cli.streams_io import read_events
 from newsflow.shared.dlq import list_letters, replay
 from newsflow.shared.publisher import ArticlePublisher
-from newsflow.shared.redis_streams import connect
+from newsflow.shared.redis_streams import session
 from newsflow.shared.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -112,8 +112,7 @@ def tail(
     name = settings.streams.resolve(stream)
 
     async def _run() -> None:
-        redis = connect(settings.redis_dsn())
-        try:
+        async with session(settings.redis_dsn()) as redis:
             async for _entry_id, event in read_events(
                 redis, name, from_start=from_start, count=count, timeout=timeout
             ):
@@ -122,8 +121,6 @@ def tail(
                     sys.stdout.flush()
                 else:
                     console.print(event_summary(event))
-        finally:
-            await redis.aclose()
 
     try:
         asyncio.run(_run())
@@ -140,11 +137,8 @@ def status(
     settings = _settings(ctx)
 
     async def _run() -> None:
-        redis = connect(settings.redis_dsn())
-        try:
+        async with session(settings.redis_dsn()) as redis:
             streams = await collect_status(redis, settings)
-        finally:
-            await redis.aclose()
         if as_json:
             sys.stdout.write(json.dumps(status_as_dict(streams)) + "\n")
             return
@@ -179,11 +173,8 @@ def dlq_list(
     settings = _settings(ctx)
 
     async def _run() -> None:
-        redis = connect(settings.redis_dsn())
-        try:
+        async with session(settings.redis_dsn()) as redis:
             letters = await list_letters(redis, settings.streams.dlq, stage=stage, limit=limit)
-        finally:
-            await redis.aclose()
         if as_json:
             for s in letters:
                 body = s.letter.model_dump(mode="json") if s.letter else {"fields": s.raw}
@@ -219,11 +210,8 @@ def dlq_show(
     settings = _settings(ctx)
 
     async def _run() -> int:
-        redis = connect(settings.redis_dsn())
-        try:
+        async with session(settings.redis_dsn()) as redis:
             found = await list_letters(redis, settings.streams.dlq, ids=[entry_id])
-        finally:
-            await redis.aclose()
         if not found:
             err_console.print(f"no dead letter {entry_id} in {settings.streams.dlq}")
             return 1
@@ -251,12 +239,9 @@ def dlq_replay(
         raise typer.Exit(2)
 
     async def _run() -> None:
-        redis = connect(settings.redis_dsn())
-        try:
+        async with session(settings.redis_dsn()) as redis:
             letters = await list_letters(redis, settings.streams.dlq, stage=stage, ids=ids)
             report = await replay(redis, settings.streams.dlq, letters)
-        finally:
-            await redis.aclose()
         for old, stream, new in report.replayed:
             console.print(f"replayed {old} -> {stream} {new}")
         for old, why in report.skipped:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from faststream import FastStream
+from redis.asyncio import Redis
 
 from newsflow.dedup.classify import classify
 from newsflow.dedup.index import DuplicateIndex
@@ -27,9 +28,9 @@ def params_from(settings: Settings) -> MinHashParams:
     )
 
 
-def index_from(settings: Settings, redis: object) -> DuplicateIndex:
+def index_from(settings: Settings, redis: Redis) -> DuplicateIndex:
     return DuplicateIndex(
-        redis,  # type: ignore[arg-type]
+        redis,
         key_prefix=settings.key("dedup", ""),
         window_seconds=settings.dedup_window_seconds,
         slots=settings.dedup_window_slots,

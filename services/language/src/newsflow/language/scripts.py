@@ -76,19 +76,6 @@ def script_runs_counted(line: str, counts: Counter[str]) -> list[str]:
     return [r.strip() for r in runs if r.strip()]
 
 
-def script_runs(line: str) -> list[str]:
-    return script_runs_counted(line, Counter())
-
-
-def script_counts(text: str) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for ch in text:
-        code = char_script(ch)
-        if code is not None:
-            counts[code] += 1
-    return counts
-
-
 def dominant_script(counts: Counter[str], language: str | None = None) -> str | None:
     """The script most letters are in; Japanese and Korean mixes get their composite codes."""
     if not counts:
