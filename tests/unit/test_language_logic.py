@@ -149,7 +149,7 @@ def test_dominant_script() -> None:
 
 def test_script_runs_split_mixed_lines() -> None:
     def script_runs(line: str) -> list[str]:
-        return script_runs_counted(line, Counter())
+        return [run for run, _letters in script_runs_counted(line, Counter())]
 
     assert script_runs("مرحبا بكم في الموقع The council met today.") == [
         "مرحبا بكم في الموقع",
@@ -157,6 +157,10 @@ def test_script_runs_split_mixed_lines() -> None:
     ]
     assert script_runs("東京タワーは月曜日に再開した。") == ["東京タワーは月曜日に再開した。"]
     assert script_runs("123 !!") == ["123 !!"]
+    assert script_runs_counted("Ein Satz. Ещё одна фраза!", Counter()) == [
+        ("Ein Satz.", 7),
+        ("Ещё одна фраза!", 12),
+    ]
 
 
 def test_foreign_phrase_inside_an_english_line(identifier: LanguageIdentifier) -> None:

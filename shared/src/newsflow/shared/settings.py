@@ -156,10 +156,30 @@ class Settings(BaseSettings):
     dedup_rows: int = Field(default=4, ge=1, description="Rows (minimums) per LSH band.")
     dedup_shingle_size: int = Field(default=3, ge=1, le=10, description="Tokens per shingle.")
     language_min_confidence: float = Field(
-        default=0.3, ge=0.0, le=1.0, description="Below this the language is `und`."
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Below this calibrated confidence the language is `und`.",
     )
     language_min_letters: int = Field(
         default=12, ge=1, description="Fewer letters than this: `und` (too little text)."
+    )
+    language_second_opinion: bool = Field(
+        default=True,
+        description="Ask lingua (restricted to a few candidates) where fastText is unsure.",
+    )
+    language_ask_below: float = Field(
+        default=0.9,
+        ge=0.0,
+        le=1.0,
+        description="fastText probability of a piece below which the second opinion is asked.",
+    )
+    language_lingua_languages: list[str] = Field(
+        default_factory=list,
+        description=(
+            "ISO 639-1 codes lingua may choose among (JSON list); empty = all 75. Models are "
+            "loaded at start: about 1.3 GB for all, about 17 MB per language."
+        ),
     )
     entity_models: dict[str, list[str]] = Field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_ENTITY_MODELS.items()},

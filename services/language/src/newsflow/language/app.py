@@ -34,11 +34,7 @@ class LanguageStage:
     async def start(self, ctx: StageContext) -> None:
         self._consumer = ctx.consumer
         self._output = ctx.settings.streams.language
-        self._identifier = await asyncio.to_thread(
-            LanguageIdentifier,
-            min_confidence=ctx.settings.language_min_confidence,
-            min_letters=ctx.settings.language_min_letters,
-        )
+        self._identifier = await asyncio.to_thread(LanguageIdentifier.from_settings, ctx.settings)
 
     def _identify_all(self, events: Sequence[ArticleEvent]) -> list[Outcome]:
         assert self._identifier is not None, "start() was not called"

@@ -44,36 +44,38 @@ _NON_LETTERS = re.compile(r"[\W\d_]+")
 
 
 def letter_count(text: str) -> int:
-    return len(_NON_LETTERS.sub("", text))
+    return len(text) - sum(map(len, _NON_LETTERS.findall(text)))
 
 
-def script_runs_counted(line: str, counts: Counter[str]) -> list[str]:
+def script_runs_counted(line: str, counts: Counter[str]) -> list[tuple[str, int]]:
     """Split a line where the script of its letters changes (e.g. an Arabic phrase inside an
-    English sentence), adding each letter's script to ``counts``. Spaces, digits and
-    punctuation stay with the run they are in; Han, kana and Hangul count as one family so
-    Japanese and Korean are not cut apart."""
+    English sentence) into (run, letters in it), adding each letter's script to ``counts``.
+    Spaces, digits and punctuation stay with the run they are in; Han, kana and Hangul count
+    as one family so Japanese and Korean are not cut apart."""
     if not _NON_LATIN_LETTER.search(line):
         letters = letter_count(line)
         if letters:
             counts["Latn"] += letters
-        return [line.strip()] if line.strip() else []
-    runs: list[str] = []
+        stripped = line.strip()
+        return [(stripped, letters)] if stripped else []
+    runs: list[tuple[str, int]] = []
     start = 0
+    letters = 0
     current: str | None = None
     for i, ch in enumerate(line):
         code = char_script(ch)
         if code is None:
             continue
         counts[code] += 1
-        if code == "Zyyy":
-            continue
-        family = _SCRIPT_FAMILY.get(code, code)
-        if current is not None and family != current:
-            runs.append(line[start:i])
-            start = i
-        current = family
-    runs.append(line[start:])
-    return [r.strip() for r in runs if r.strip()]
+        if code != "Zyyy":
+            family = _SCRIPT_FAMILY.get(code, code)
+            if current is not None and family != current:
+                runs.append((line[start:i], letters))
+                start, letters = i, 0
+            current = family
+        letters += 1
+    runs.append((line[start:], letters))
+    return [(r.strip(), n) for r, n in runs if r.strip()]
 
 
 def dominant_script(counts: Counter[str], language: str | None = None) -> str | None:

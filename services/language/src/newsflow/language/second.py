@@ -1,0 +1,130 @@
+"""A second opinion from lingua where fastText is unsure. No Redis, no FastStream.
+
+fastText lid.176 is fast but weak on short text in close languages (nb/nn/da/sv, bs/hr/sr,
+ms/id, ru/uk/bg/mk/be, fa/ur/ar) and does not know some languages at all (Luganda, Maori,
+Shona, Sotho, Tswana, Tsonga, Xhosa, Yoruba, Zulu; Bosnian is folded into Croatian). lingua's
+high-accuracy models are accurate there but slow when asked to choose among all 75 of its
+languages. So lingua is only asked when fastText is unsure, and only to choose among a few
+candidates: fastText's own top guesses, their close relatives, and the languages fastText
+lacks in that script. Its cost then grows with the handful of candidates, not
+with 75 languages. Models are loaded lazily, per language, the first time a language is a
+candidate (about 15 MB each), and shared by every detector.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+
+# Close languages that fastText confuses on short text: when one is a candidate, all are.
+CONFUSABLE: tuple[frozenset[str], ...] = (
+    frozenset({"nb", "nn", "da", "sv"}),
+    frozenset({"bs", "hr", "sr"}),
+    frozenset({"ms", "id"}),
+    frozenset({"ru", "uk", "bg", "mk", "be"}),
+    frozenset({"fa", "ur", "ar"}),
+    frozenset({"zh", "ja"}),
+)
+# Languages lingua knows and lid.176 does not (or folds into another), by script.
+LID176_MISSING: dict[str, frozenset[str]] = {
+    "Latn": frozenset({"bs", "lg", "mi", "sn", "so", "st", "tn", "ts", "xh", "yo", "zu"}),
+}
+# fastText (BCP-47 of lid.176 labels) -> lingua ISO 639-1 codes it may stand for.
+FROM_FASTTEXT = {"no": ("nb",), "hbs": ("hr", "sr", "bs")}
+# fastText guesses below this probability (other than its best) are not candidates.
+MIN_CANDIDATE = 0.05
+# From this many characters on, lingua's trigram-only (low accuracy) mode is as good as the
+# high-accuracy one and about twice as fast (lingua's own advice).
+LONG_TEXT = 120
+# Text handed to lingua is capped: its cost is linear in length and a few hundred characters
+# of the main language's text decide as well as the whole article.
+MAX_CHARS = 1000
+
+
+def lingua_codes() -> frozenset[str]:
+    from lingua import Language
+
+    return frozenset(lang.iso_code_639_1.name.lower() for lang in Language.all())
+
+
+def candidates(
+    ranked: Iterable[tuple[str, float]], script: str | None, known: frozenset[str]
+) -> frozenset[str]:
+    """Languages lingua should choose among: fastText's guesses (mapped to lingua's codes),
+    the close relatives of each, and the languages fastText lacks in the text's script."""
+    picked: set[str] = set()
+    for rank, (code, share) in enumerate(ranked):
+        if rank and share < MIN_CANDIDATE:
+            continue
+        for mapped in FROM_FASTTEXT.get(code, (code,)):
+            picked.add(mapped)
+            for group in CONFUSABLE:
+                if mapped in group:
+                    picked |= group
+    if script:
+        picked |= LID176_MISSING.get(script, frozenset())
+    return frozenset(picked & known)
+
+
+class SecondOpinion:
+    """lingua (high-accuracy models) restricted to a few candidate languages per call."""
+
+    def __init__(self, languages: Iterable[str] | None = None, max_detectors: int = 256) -> None:
+        """``languages``: the lingua languages that may be candidates (all 75 by default)."""
+        import lingua
+
+        self._lingua = lingua
+        available = lingua_codes()
+        if languages is not None:
+            wanted = frozenset(code.lower() for code in languages)
+            if unknown := wanted - available:
+                raise ValueError(f"lingua has no model for: {', '.join(sorted(unknown))}")
+            available = wanted
+        self.known = available
+        self._detectors: OrderedDict[tuple[frozenset[str], bool], Any] = OrderedDict()
+        self._max = max_detectors
+
+    def _detector(self, codes: frozenset[str], low_accuracy: bool) -> Any:
+        key = (codes, low_accuracy)
+        detector = self._detectors.get(key)
+        if detector is None:
+            lingua = self._lingua
+            languages = [
+                lingua.Language.from_iso_code_639_1(getattr(lingua.IsoCode639_1, c.upper()))
+                for c in sorted(codes)
+            ]
+            builder = lingua.LanguageDetectorBuilder.from_languages(*languages)
+            if low_accuracy:
+                builder = builder.with_low_accuracy_mode()
+            detector = builder.build()
+            self._detectors[key] = detector
+            if len(self._detectors) > self._max:
+                self._detectors.popitem(last=False)
+        else:
+            self._detectors.move_to_end(key)
+        return detector
+
+    def ask(self, text: str, codes: frozenset[str]) -> dict[str, float]:
+        """lingua's probabilities over ``codes`` (at least two) for ``text``; empty when it
+        cannot tell (no letters it knows)."""
+        if len(codes) < 2:
+            return {}
+        text = text[:MAX_CHARS]
+        detector = self._detector(codes, low_accuracy=len(text) >= LONG_TEXT)
+        values = detector.compute_language_confidence_values(text)
+        out = {v.language.iso_code_639_1.name.lower(): float(v.value) for v in values}
+        return out if any(out.values()) else {}
+
+    def preload(self, codes: Iterable[str]) -> None:
+        """Load the models of ``codes`` now (a service does this before it reports ready)."""
+        known = frozenset(codes) & self.known
+        if len(known) >= 2:
+            lingua = self._lingua
+            languages = [
+                lingua.Language.from_iso_code_639_1(getattr(lingua.IsoCode639_1, c.upper()))
+                for c in sorted(known)
+            ]
+            lingua.LanguageDetectorBuilder.from_languages(
+                *languages
+            ).with_preloaded_language_models().build()

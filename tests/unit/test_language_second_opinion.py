@@ -1,0 +1,106 @@
+"""lingua's second opinion: asked only where fastText is unsure, among a few candidates."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsflow.language.logic import LanguageIdentifier
+from newsflow.language.second import SecondOpinion, candidates
+from newsflow.shared.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def second() -> SecondOpinion:
+    return SecondOpinion()
+
+
+@pytest.fixture(scope="module")
+def hybrid(second: SecondOpinion) -> LanguageIdentifier:
+    identifier = LanguageIdentifier.from_settings(Settings(language_second_opinion=False))
+    identifier.second = second
+    return identifier
+
+
+@pytest.fixture(scope="module")
+def fasttext_only() -> LanguageIdentifier:
+    return LanguageIdentifier.from_settings(Settings(language_second_opinion=False))
+
+
+ZULU = (
+    "Abantu abaningi bahlala emadolobheni amakhulu aseNingizimu Afrika, kodwa izindawo "
+    "zasemakhaya zisabalulekile kakhulu ezweni lonke."
+)
+NYNORSK = "Eg veit ikkje kva tid toget går i morgon, men eg trur det er tidleg på dagen."
+ENGLISH = (
+    "The city council approved the new budget on Thursday after a long debate about "
+    "public transport and the cost of housing."
+)
+
+
+def test_candidates_are_the_guesses_their_relatives_and_the_languages_fasttext_lacks(
+    second: SecondOpinion,
+) -> None:
+    chosen = candidates([("no", 0.6), ("da", 0.3), ("en", 0.01)], "Latn", second.known)
+    assert {"nb", "nn", "da", "sv"} <= chosen  # "no" is Bokmål to lingua; its relatives
+    assert {"zu", "xh", "yo", "bs"} <= chosen  # Latin-script languages lid.176 lacks
+    assert "en" not in chosen  # too unlikely to be worth lingua's time
+    cyrillic = candidates([("ru", 0.7), ("bg", 0.2)], "Cyrl", second.known)
+    assert cyrillic == {"ru", "uk", "bg", "mk", "be"}
+    # A language lingua does not know is never a candidate.
+    assert "gl" not in candidates([("gl", 0.6), ("pt", 0.3)], "Latn", second.known)
+
+
+def test_a_language_fasttext_lacks_is_found(
+    hybrid: LanguageIdentifier, fasttext_only: LanguageIdentifier
+) -> None:
+    assert fasttext_only.identify(ZULU).code != "zu"  # lid.176 has no Zulu
+    section = hybrid.identify(ZULU)
+    assert section.code == "zu"
+    assert section.name == "Zulu"
+
+
+def test_close_languages_are_told_apart(hybrid: LanguageIdentifier) -> None:
+    assert hybrid.identify(NYNORSK).code == "nn"
+
+
+def test_confident_text_never_asks(
+    hybrid: LanguageIdentifier, second: SecondOpinion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    original = second.ask
+
+    def spy(text: str, codes: frozenset[str]) -> dict[str, float]:
+        asked.append(text)
+        return original(text, codes)
+
+    monkeypatch.setattr(second, "ask", spy)
+    assert hybrid.identify(ENGLISH).code == "en"
+    assert asked == []
+    # A short boilerplate line fastText is unsure of is too light to ask about.
+    assert hybrid.identify("Mehr lesen\n" + ENGLISH + "\n" + ENGLISH).code == "en"
+    assert asked == []
+    hybrid.identify(ZULU)
+    assert asked == [ZULU]
+
+
+def test_languages_lingua_does_not_know_keep_fasttext_share(
+    hybrid: LanguageIdentifier, second: SecondOpinion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[frozenset[str]] = []
+    original = second.ask
+
+    def spy(text: str, codes: frozenset[str]) -> dict[str, float]:
+        asked.append(codes)
+        return original(text, codes)
+
+    monkeypatch.setattr(second, "ask", spy)
+    # Galician: fastText knows it (unsure here), lingua does not; lingua only splits the rest.
+    section = hybrid.identify("A nova ponte abrirá en xuño")
+    assert asked and "gl" not in asked[0]
+    assert section.code == "gl"
+
+
+def test_confidence_is_calibrated_into_range(hybrid: LanguageIdentifier) -> None:
+    for text in (ZULU, NYNORSK, ENGLISH):
+        section = hybrid.identify(text)
+        assert 0.5 <= section.confidence <= 1.0
