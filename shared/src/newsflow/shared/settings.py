@@ -169,7 +169,7 @@ class Settings(BaseSettings):
         description="Ask lingua (restricted to a few candidates) where fastText is unsure.",
     )
     language_ask_below: float = Field(
-        default=0.9,
+        default=0.75,
         ge=0.0,
         le=1.0,
         description="fastText probability of a piece below which the second opinion is asked.",

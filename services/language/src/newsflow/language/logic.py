@@ -162,7 +162,7 @@ class LanguageIdentifier:
         min_letters: int = 12,
         top_k: int = 5,
         second_opinion: SecondOpinion | None = None,
-        ask_below: float = 0.9,
+        ask_below: float = 0.75,
     ) -> None:
         import fasttext  # fasttext-predict: inference-only build of fastText
 
