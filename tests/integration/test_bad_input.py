@@ -118,7 +118,7 @@ async def test_bad_raw_entries(redis: Redis, settings: Settings) -> None:
         by_id.setdefault(e["id"], []).append(e)
     assert by_id["12345"][0]["entities"]["status"] == "ok"
     assert by_id["emoji"][0]["language"]["code"] == "und"
-    assert by_id["emoji"][0]["entities"]["status"] == "no_model"
+    assert by_id["emoji"][0]["entities"]["status"] == "skipped"
     assert by_id["rtl"][0]["language"]["code"] == "en"
     assert "\x00" in by_id["ctl"][0]["text"], "text is passed on as given"
     assert len(by_id["dupid"]) == 2, "same id with other content: two events with that id"

@@ -156,11 +156,15 @@ async def test_entity_app(redis: Redis, settings: Settings) -> None:
         await wait_for_len(redis, settings.streams.enriched, 2, timeout=60)
     first, second = await events(redis, settings.streams.enriched)
     assert first["entities"]["status"] == "ok"
-    assert {"name": "Paris", "label": "LOC", "count": 2} in first["entities"]["mentions"]
+    paris = next(m for m in first["entities"]["mentions"] if m["name"] == "Paris")
+    assert (paris["label"], paris["count"], paris["field"]) == ("LOC", 2, "title")
+    assert 0 < paris["salience"] <= 1
     assert second["entities"] == {
         "status": "no_model",
         "model": None,
+        "language": None,
         "items": [],
         "mentions": [],
-        "reason": "no model installed for language 'de'",
+        "skipped": [],
+        "reason": "no pipeline installed for language 'de'",
     }

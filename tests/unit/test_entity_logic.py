@@ -4,9 +4,9 @@ import pytest
 
 from newsflow.entity.labels import LABEL_MAP, normalise_label
 from newsflow.entity.logic import Document, EntityExtractor
-from newsflow.entity.mentions import canonical_name, merge_mentions
+from newsflow.entity.mentions import canonical_form, merge_mentions
 from newsflow.entity.models import ModelRegistry, resolve
-from newsflow.shared.events import EntityItem
+from newsflow.shared.events import EntityItem, LanguageSegment
 
 
 @pytest.fixture(scope="module")
@@ -32,20 +32,92 @@ def test_label_table() -> None:
         assert dropped not in LABEL_MAP
 
 
-def test_canonical_name_and_merge() -> None:
-    assert canonical_name("Macron's") == "Macron"
-    assert canonical_name("  “Le  Monde” ") == "Le Monde"
+def test_canonical_form() -> None:
+    assert canonical_form("Macron's", "PER") == "Macron"
+    assert canonical_form("  “Le  Monde” ", "ORG") == "Le Monde"
+    assert canonical_form("the Smiths'", "ORG") == "the Smiths"
+    assert canonical_form("SVT:s", "ORG") == "SVT"
+    assert canonical_form("Mr. Richard Yu", "PER") == "Richard Yu"
+    assert canonical_form("President Macron", "PER") == "Macron"
+    assert canonical_form("President", "PER") == "President"  # never emptied
+    assert canonical_form("Dr Pepper", "ORG") == "Dr Pepper"  # titles only for people
+
+
+def _item(text: str, label: str, start: int, field: str = "text") -> EntityItem:
+    return EntityItem(text=text, label=label, start=start, end=start + len(text), field=field)  # type: ignore[arg-type]
+
+
+def test_merge_counts_and_salience() -> None:
     items = [
-        EntityItem(text="Macron", label="PER", start=0, end=6),
-        EntityItem(text="Macron's", label="PER", start=10, end=18),
-        EntityItem(text="MACRON", label="PER", start=20, end=26),
-        EntityItem(text="Paris", label="LOC", start=30, end=35),
+        _item("Macron", "PER", 0, "title"),
+        _item("Macron", "PER", 0),
+        _item("Macron's", "PER", 10),
+        _item("MACRON", "PER", 20),
+        _item("Paris", "LOC", 900),
     ]
-    mentions = merge_mentions(items)
+    mentions, owners = merge_mentions(items, 1000)
     assert [(m.name, m.label, m.count) for m in mentions] == [
-        ("Macron", "PER", 3),
+        ("Macron", "PER", 4),
         ("Paris", "LOC", 1),
     ]
+    macron, paris = mentions
+    assert macron.field == "title" and macron.start == 0
+    assert macron.salience == 1.0  # in the title, first in the text, the most frequent
+    assert paris.salience == pytest.approx(0.3 * 0.1 + 0.3 * 0.25)
+    assert owners == [0, 0, 0, 0, 1]
+
+
+# Hand-checked merging set: (spans as a model would return them, expected mentions).
+MERGING_CASES = [
+    (  # full name once, then surname; a title before the name
+        [("Richard Yu", "PER"), ("Yu", "PER"), ("Mr Yu", "PER"), ("Huawei", "ORG")],
+        {("Richard Yu", "PER", 3), ("Huawei", "ORG", 1)},
+    ),
+    (  # organisation with a possessive and a short form
+        [("Huawei Technologies", "ORG"), ("Huawei's", "ORG"), ("Huawei", "ORG")],
+        {("Huawei Technologies", "ORG", 3)},
+    ),
+    (  # two people share a surname: the bare surname stays ambiguous
+        [("Anna Yu", "PER"), ("Richard Yu", "PER"), ("Yu", "PER")],
+        {("Anna Yu", "PER", 1), ("Richard Yu", "PER", 1), ("Yu", "PER", 1)},
+    ),
+    (  # acronym of a multi-word organisation
+        [("European Union", "ORG"), ("EU", "ORG"), ("EU's", "ORG")],
+        {("European Union", "ORG", 3)},
+    ),
+    (  # Swedish genitives: colon-s after an acronym, bare s after a name
+        [("SVT", "ORG"), ("SVT:s", "ORG"), ("Magdalena Andersson", "PER"), ("Anderssons", "PER")],
+        {("SVT", "ORG", 2), ("Magdalena Andersson", "PER", 2)},
+    ),
+    (  # a surname the model labelled ORG once still joins the person; majority label wins
+        [("Angela Merkel", "PER"), ("Merkel", "ORG"), ("Merkel", "PER")],
+        {("Angela Merkel", "PER", 3)},
+    ),
+    (  # German genitive s; a first name alone joins the one full name it starts
+        [
+            ("Olaf Scholz", "PER"),
+            ("Scholz'", "PER"),
+            ("Olaf", "PER"),
+            ("Berlins", "LOC"),
+            ("Berlin", "LOC"),
+        ],
+        {("Olaf Scholz", "PER", 3), ("Berlin", "LOC", 2)},
+    ),
+    (  # quotes and whitespace
+        [("“Le  Monde”", "ORG"), ("Le Monde", "ORG"), ("Paris", "LOC")],
+        {("Le Monde", "ORG", 2), ("Paris", "LOC", 1)},
+    ),
+]
+
+
+@pytest.mark.parametrize(("spans", "expected"), MERGING_CASES)
+def test_hand_checked_merging(
+    spans: list[tuple[str, str]], expected: set[tuple[str, str, int]]
+) -> None:
+    items = [_item(text, label, i * 20) for i, (text, label) in enumerate(spans)]
+    mentions, owners = merge_mentions(items, 20 * len(spans))
+    assert {(m.name, m.label, m.count) for m in mentions} == expected
+    assert sorted(set(owners)) == list(range(len(mentions)))
 
 
 def test_first_installed_candidate_wins() -> None:
@@ -80,5 +152,60 @@ def test_french_model_and_missing_models(extractor: EntityExtractor) -> None:
     assert fr.status == "ok" and fr.model and fr.model.startswith("fr_core_news_sm")
     assert ("Berlin", "LOC") in {(i.text, i.label) for i in fr.items}
     assert de.status == "no_model" and de.items == [] and de.reason and "'de'" in de.reason
-    assert und.status == "no_model" and und.reason == "language undetermined"
+    assert und.status == "skipped" and und.reason == "language undetermined"
     assert en_gb.status == "ok", "a region subtag falls back to the primary language"
+
+
+def test_items_point_at_their_mentions(extractor: EntityExtractor) -> None:
+    title = "Huawei's Richard Yu unveils new phone"
+    text = (
+        "Richard Yu, head of Huawei's consumer business, presented the phone in Munich. "
+        "Yu said Huawei would sell it in Germany and France from March."
+    )
+    (section,) = extractor.extract_batch([Document("en", title, text)])
+    assert section.status == "ok" and section.language == "en"
+    names = {m.name: m for m in section.mentions}
+    assert "Richard Yu" in names and "Huawei" in names
+    assert names["Richard Yu"].count >= 2 and names["Richard Yu"].field == "title"
+    assert section.mentions[0].name in {"Richard Yu", "Huawei"}  # in the title: most salient
+    for item in section.items:
+        assert item.mention is not None
+        assert canonical_form(item.text, item.label).casefold() in {
+            f.casefold() for f in section.mentions[item.mention].forms
+        }
+        source = title if item.field == "title" else text
+        assert source[item.start : item.end] == item.text
+
+
+def test_minority_segments_are_routed_or_skipped(extractor: EntityExtractor) -> None:
+    english = "Emmanuel Macron visited Berlin on Tuesday to meet the German chancellor.\n"
+    french = "Le président Emmanuel Macron a rencontré Olaf Scholz à Berlin mardi.\n"
+    german = "Olaf Scholz empfing Emmanuel Macron am Dienstag in Berlin.\n"
+    text = english + french + german
+    fr_start, de_start = len(english), len(english) + len(french)
+    segments = (
+        LanguageSegment(code="fr", start=fr_start, end=de_start - 1, confidence=0.9),
+        LanguageSegment(code="de", start=de_start, end=len(text) - 1, confidence=0.9),
+    )
+    (section,) = extractor.extract_batch([Document("en", "", text, segments)])
+    assert section.status == "ok"
+    # The French line went to the French pipeline, the German one (no pipeline) was skipped.
+    assert [s.code for s in section.skipped] == ["de"]
+    assert not [i for i in section.items if i.start >= de_start]
+    assert [i for i in section.items if fr_start <= i.start < de_start]
+    for item in section.items:
+        assert text[item.start : item.end] == item.text
+
+
+def test_spans_in_a_script_the_model_does_not_read_are_dropped(
+    extractor: EntityExtractor,
+) -> None:
+    text = "Officials in Tehran said محمد رضایی would attend the summit with Boris Johnson."
+    (section,) = extractor.extract_batch([Document("en", "", text)])
+    assert all(not any("\u0600" <= ch <= "\u06ff" for ch in i.text) for i in section.items)
+    assert "Boris Johnson" in {m.name for m in section.mentions}
+
+
+def test_empty_text_is_skipped(extractor: EntityExtractor) -> None:
+    (section,) = extractor.extract_batch([Document("en", "  ", "\n ")])
+    assert section.status == "skipped" and section.reason == "no text"

@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 
 from newsflow.language.logic import LanguageIdentifier, clean_line, fold_shouting
-from newsflow.language.scripts import dominant_script, script_runs_counted
+from newsflow.shared.scripts import dominant_script, script_runs_counted
 
 
 @pytest.fixture(scope="module")

@@ -204,24 +204,44 @@ EntityLabel = Literal["PER", "ORG", "LOC", "MISC"]
 
 
 class EntityItem(BaseModel):
+    """One span the model found, with its offsets in ``field`` (the title or the text)."""
+
     text: str
     label: EntityLabel
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     field: Literal["title", "text"] = "text"
+    mention: int | None = Field(
+        default=None, description="Index of the mention this span belongs to, in `mentions`"
+    )
 
 
 class EntityMention(BaseModel):
-    name: str
+    """One entity of the article: its spans merged under a canonical name."""
+
+    name: str = Field(description="Canonical name: the longest full form, without possessives")
     label: EntityLabel
-    count: int = Field(ge=1)
+    count: int = Field(ge=1, description="Spans of this entity in title and text")
+    field: Literal["title", "text"] = Field(description="Where it is first mentioned")
+    start: int = Field(ge=0, description="Offset of the first mention in that field")
+    salience: float = Field(
+        ge=0.0, le=1.0, description="How central to the article: title, early, frequent"
+    )
+    forms: list[str] = Field(default_factory=list, description="Surface forms seen")
 
 
 class EntitiesSection(BaseModel):
-    status: Literal["ok", "no_model"]
-    model: str | None = None
+    status: Literal["ok", "no_model", "skipped"] = Field(
+        description="`ok`; `no_model`: no pipeline for the language; `skipped`: `und` or no text"
+    )
+    model: str | None = Field(default=None, description="Main pipeline as name@version")
+    language: str | None = Field(default=None, description="Language whose pipeline was used")
     items: list[EntityItem] = Field(default_factory=list)
     mentions: list[EntityMention] = Field(default_factory=list)
+    skipped: list[LanguageSegment] = Field(
+        default_factory=list,
+        description="Segments of the text in another language that no pipeline analysed",
+    )
     reason: str | None = None
 
 

@@ -28,6 +28,7 @@ DEFAULT_ENTITY_MODELS: dict[str, list[str]] = {
     "sv": ["sv_core_news_sm"],
     "da": ["da_core_news_sm"],
     "nb": ["nb_core_news_sm"],
+    "no": ["nb_core_news_sm"],
     "fi": ["fi_core_news_sm"],
     "pl": ["pl_core_news_sm"],
     "ru": ["ru_core_news_sm"],
@@ -184,6 +185,16 @@ class Settings(BaseSettings):
     entity_models: dict[str, list[str]] = Field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_ENTITY_MODELS.items()},
         description="Language code -> ordered spaCy pipeline candidates (JSON in the env var).",
+    )
+    entity_fallback_models: list[str] = Field(
+        default_factory=lambda: ["xx_ent_wiki_sm"],
+        description="Multilingual pipelines for languages without their own (first installed).",
+    )
+    entity_workers: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="NER worker processes per replica; 0 = one per CPU core.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"

@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import structlog
 from faststream import FastStream
 
-from newsflow.entity.logic import Document, EntityExtractor
-from newsflow.entity.models import ModelRegistry
+from newsflow.entity.logic import Document
+from newsflow.entity.workers import NerPool
 from newsflow.shared.events import ArticleEvent
 from newsflow.shared.service import build_app
 from newsflow.shared.settings import Settings, load_settings
@@ -23,9 +23,7 @@ class EntityStage:
     service = "entity"
 
     def __init__(self) -> None:
-        self._extractor: EntityExtractor | None = None
-        # spaCy work runs here, never on the event loop; one thread keeps model use serial.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ner")
+        self._pool: NerPool | None = None
         self._consumer = ""
         self._output = ""
 
@@ -38,29 +36,45 @@ class EntityStage:
     async def start(self, ctx: StageContext) -> None:
         self._consumer = ctx.consumer
         self._output = ctx.settings.streams.enriched
-        registry = ModelRegistry(ctx.settings.entity_models, max_length=ctx.settings.max_text_bytes)
-        loop = asyncio.get_running_loop()
-        loaded = await loop.run_in_executor(self._executor, registry.load)
-        structlog.get_logger("newsflow.entity").info("models loaded", models=loaded)
-        self._extractor = EntityExtractor(registry, batch_size=ctx.settings.batch_size)
+        settings = ctx.settings
+        # spaCy work runs in worker processes, never on the event loop.
+        self._pool = NerPool(
+            settings.entity_models,
+            fallback=settings.entity_fallback_models,
+            max_length=settings.max_text_bytes,
+            batch_size=settings.batch_size,
+            workers=settings.entity_workers,
+        )
+        started = time.perf_counter()
+        loaded = await self._pool.start()
+        structlog.get_logger("newsflow.entity").info(
+            "models loaded",
+            models=loaded,
+            workers=self._pool.workers,
+            seconds=round(time.perf_counter() - started, 2),
+        )
 
     async def process(self, events: Sequence[ArticleEvent]) -> list[Outcome]:
-        assert self._extractor is not None, "start() was not called"
+        assert self._pool is not None, "start() was not called"
         documents = [
-            Document(e.language.code if e.language else None, e.title, e.text) for e in events
+            Document(
+                e.language.code if e.language else None,
+                e.title,
+                e.text,
+                tuple(e.language.segments) if e.language else (),
+            )
+            for e in events
         ]
-        loop = asyncio.get_running_loop()
-        sections = await loop.run_in_executor(
-            self._executor, self._extractor.extract_batch, documents
-        )
+        sections = await self._pool.extract(documents)
         return [
             Routed(self._output, event.traced("entity", self._consumer, entities=section))
             for event, section in zip(events, sections, strict=True)
         ]
 
     async def close(self) -> None:
-        self._extractor = None
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._pool is not None:
+            await asyncio.to_thread(self._pool.shutdown)
+            self._pool = None
 
 
 def create_app(settings: Settings | None = None) -> FastStream:

@@ -1,20 +1,58 @@
 """Pure entity extraction: spaCy NER over title and text, labels normalised, mentions merged.
 
-No Redis, no FastStream. CPU-bound: the service runs :meth:`EntityExtractor.extract_batch` off the
-event loop.
+No Redis, no FastStream. CPU-bound: the service runs :meth:`EntityExtractor.extract_batch` off
+the event loop (in worker processes).
+
+Only the real text is analysed. Stretches the language stage found in another language
+(``language.segments``) are blanked out for the main pipeline (offsets stay valid) and are
+analysed by their own language's pipeline when one is installed; otherwise they are listed as
+``skipped``. The title is analysed too; every span says which field its offsets are in.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import dataclasses
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from newsflow.entity.labels import normalise_label
-from newsflow.entity.mentions import merge_mentions
-from newsflow.entity.models import LoadedModel, ModelRegistry
-from newsflow.shared.events import EntitiesSection, EntityItem
+from newsflow.entity.mentions import canonical_form, merge_mentions
+from newsflow.entity.models import ModelRegistry, Pipeline
+from newsflow.shared.events import EntitiesSection, EntityItem, LanguageSegment
+from newsflow.shared.scripts import char_script
+
+Field = Literal["title", "text"]
+
+# Scripts a pipeline's language writes names in, besides Latin (names of foreign people and
+# companies appear in Latin letters in most languages). A span mostly in another script is a
+# model error (e.g. Arabic-script text tagged PERSON by an English pipeline) and is dropped.
+_NATIVE_SCRIPTS: dict[str, frozenset[str]] = {
+    **{c: frozenset({"Cyrl"}) for c in ("ru", "uk", "bg", "mk", "be", "sr", "kk", "mn", "ky")},
+    "el": frozenset({"Grek"}),
+    **{c: frozenset({"Arab"}) for c in ("ar", "fa", "ur", "ps")},
+    "he": frozenset({"Hebr"}),
+    **{c: frozenset({"Deva"}) for c in ("hi", "mr", "ne")},
+    "zh": frozenset({"Hani"}),
+    "ja": frozenset({"Hani", "Hira", "Kana"}),
+    "ko": frozenset({"Hang", "Hani"}),
+    "th": frozenset({"Thai"}),
+    "ka": frozenset({"Geor"}),
+    "hy": frozenset({"Armn"}),
+}
+
+
+def allowed_scripts(language: str) -> frozenset[str] | None:
+    """Scripts a pipeline for ``language`` may tag; None: any (multilingual pipelines)."""
+    if language == "xx":
+        return None
+    return _NATIVE_SCRIPTS.get(language.split("-", 1)[0], frozenset()) | {"Latn"}
+
+
+def span_script(text: str) -> str | None:
+    counts = Counter(s for s in map(char_script, text) if s is not None and s != "Zyyy")
+    return counts.most_common(1)[0][0] if counts else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,17 +60,52 @@ class Document:
     language: str | None
     title: str
     text: str
+    segments: Sequence[LanguageSegment] = ()
 
 
-def _items(doc: Any, field: Literal["title", "text"]) -> list[EntityItem]:
+@dataclass(slots=True)
+class _Job:
+    """One stretch of one document for one pipeline."""
+
+    doc: int
+    field: Field
+    offset: int
+    text: str
+    pipeline: Pipeline
+    items: list[EntityItem] = dataclasses.field(default_factory=list)
+
+
+def blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """``text`` with the given spans replaced by spaces (line breaks kept): same offsets."""
+    if not spans:
+        return text
+    chars = list(text)
+    for start, end in spans:
+        for i in range(max(0, start), min(end, len(chars))):
+            if chars[i] not in "\r\n":
+                chars[i] = " "
+    return "".join(chars)
+
+
+def _items(doc: Any, job: _Job) -> list[EntityItem]:
+    allowed = allowed_scripts(job.pipeline.language)
     items = []
     for ent in doc.ents:
         label = normalise_label(ent.label_)
-        if label is None or not ent.text.strip():
+        if label is None:
+            continue
+        name = canonical_form(ent.text, label)
+        if sum(ch.isalpha() for ch in name) < 2:
+            continue  # digits, punctuation, a lone letter
+        if allowed is not None and span_script(name) not in allowed:
             continue
         items.append(
             EntityItem(
-                text=ent.text, label=label, start=ent.start_char, end=ent.end_char, field=field
+                text=ent.text,
+                label=label,
+                start=job.offset + ent.start_char,
+                end=job.offset + ent.end_char,
+                field=job.field,
             )
         )
     return items
@@ -43,33 +116,73 @@ class EntityExtractor:
         self.registry = registry
         self.batch_size = batch_size
 
-    def extract_batch(self, documents: Sequence[Document]) -> list[EntitiesSection]:
-        """One section per document. Documents are grouped by model and run through ``nlp.pipe``."""
-        results: list[EntitiesSection | None] = [None] * len(documents)
-        groups: dict[str, tuple[LoadedModel, list[int]]] = {}
-        for i, doc in enumerate(documents):
-            model = self.registry.for_language(doc.language)
-            if model is None:
-                reason = (
-                    "language undetermined"
-                    if not doc.language or doc.language == "und"
-                    else f"no model installed for language {doc.language!r}"
-                )
-                results[i] = EntitiesSection(status="no_model", reason=reason)
+    def _plan(
+        self, index: int, doc: Document
+    ) -> tuple[EntitiesSection | None, list[_Job], list[LanguageSegment], Pipeline | None]:
+        """The jobs of one document, or its final section when there is nothing to run."""
+        if not doc.language or doc.language == "und":
+            return EntitiesSection(status="skipped", reason="language undetermined"), [], [], None
+        if not doc.text.strip() and not doc.title.strip():
+            return EntitiesSection(status="skipped", reason="no text"), [], [], None
+        model = self.registry.for_language(doc.language)
+        if model is None:
+            reason = f"no pipeline installed for language {doc.language!r}"
+            return EntitiesSection(status="no_model", reason=reason), [], [], None
+        jobs = []
+        skipped = []
+        blanked = []
+        for segment in doc.segments:
+            start, end = max(0, segment.start), min(len(doc.text), segment.end)
+            if start >= end:
+                continue
+            blanked.append((start, end))
+            other = self.registry.for_language(segment.code)
+            if other is None:
+                skipped.append(segment)
             else:
-                groups.setdefault(model.name, (model, []))[1].append(i)
+                jobs.append(_Job(index, "text", start, doc.text[start:end], other))
+        if doc.title.strip():
+            jobs.append(_Job(index, "title", 0, doc.title, model))
+        if doc.text.strip():
+            jobs.append(_Job(index, "text", 0, blank(doc.text, blanked), model))
+        return None, jobs, skipped, model
 
-        for model, indices in groups.values():
-            texts: list[str] = []
-            for i in indices:
-                texts.append(documents[i].title)
-                texts.append(documents[i].text)
-            found: dict[int, list[EntityItem]] = defaultdict(list)
-            for n, doc in enumerate(model.nlp.pipe(texts, batch_size=self.batch_size)):
-                found[indices[n // 2]].extend(_items(doc, "title" if n % 2 == 0 else "text"))
-            for i in indices:
-                items = found[i]
-                results[i] = EntitiesSection(
-                    status="ok", model=model.label, items=items, mentions=merge_mentions(items)
-                )
+    def extract_batch(self, documents: Sequence[Document]) -> list[EntitiesSection]:
+        """One section per document. All stretches for one pipeline go through one
+        ``nlp.pipe`` call, across the documents of the batch."""
+        results: list[EntitiesSection | None] = [None] * len(documents)
+        plans: dict[int, tuple[list[_Job], list[LanguageSegment], Pipeline]] = {}
+        by_model: dict[str, tuple[Pipeline, list[_Job]]] = {}
+        for i, doc in enumerate(documents):
+            final, jobs, skipped, model = self._plan(i, doc)
+            if final is not None or model is None:
+                results[i] = final
+                continue
+            plans[i] = (jobs, skipped, model)
+            for job in jobs:
+                by_model.setdefault(job.pipeline.name, (job.pipeline, []))[1].append(job)
+
+        for pipeline, jobs in by_model.values():
+            texts = (job.text for job in jobs)
+            parsed_all = pipeline.nlp.pipe(texts, batch_size=self.batch_size)
+            for job, parsed in zip(jobs, parsed_all, strict=True):
+                job.items = _items(parsed, job)
+
+        for i, (jobs, skipped, model) in plans.items():
+            items = sorted(
+                (item for job in jobs for item in job.items),
+                key=lambda it: (it.field != "title", it.start),
+            )
+            mentions, owners = merge_mentions(items, len(documents[i].text))
+            items = [
+                it.model_copy(update={"mention": m}) for it, m in zip(items, owners, strict=True)
+            ]
+            results[i] = EntitiesSection(
+                status="ok",
+                model=model.label,
+                language=model.language,
+                items=items,
+                mentions=mentions,
+                skipped=skipped,
+            )
         return [r for r in results if r is not None]

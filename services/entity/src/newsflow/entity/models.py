@@ -19,6 +19,26 @@ class LoadedModel:
         return f"{self.name}@{self.version}"
 
 
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """The pipeline chosen for a language: ``language`` is "xx" for the multilingual fallback."""
+
+    language: str
+    model: LoadedModel
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def label(self) -> str:
+        return self.model.label
+
+    @property
+    def nlp(self) -> Any:
+        return self.model.nlp
+
+
 def is_installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None
 
@@ -32,38 +52,57 @@ class ModelRegistry:
     """Loads, once, the first installed pipeline of each configured language.
 
     Only the ``ner`` component runs; nothing is ever downloaded: a model that is not installed
-    simply leaves its language without a model (``status: no_model``).
+    simply leaves its language to the multilingual fallback (the first installed of
+    ``fallback``, e.g. ``xx_ent_wiki_sm``) or without a model (``status: no_model``).
     """
 
-    def __init__(self, language_map: Mapping[str, Sequence[str]], *, max_length: int) -> None:
+    def __init__(
+        self,
+        language_map: Mapping[str, Sequence[str]],
+        *,
+        max_length: int,
+        fallback: Sequence[str] = (),
+    ) -> None:
         self._language_map = {k.lower(): list(v) for k, v in language_map.items()}
+        self._fallback_candidates = list(fallback)
         self._max_length = max_length
         self._by_package: dict[str, LoadedModel] = {}
-        self._by_language: dict[str, LoadedModel] = {}
+        self._by_language: dict[str, Pipeline] = {}
+        self._fallback: Pipeline | None = None
 
-    def load(self) -> dict[str, str]:
-        """Load every resolvable model. Returns language -> model label."""
+    def _load_package(self, package: str) -> LoadedModel:
         import spacy
 
+        model = self._by_package.get(package)
+        if model is None:
+            nlp = spacy.load(package, enable=["ner"])
+            nlp.max_length = max(nlp.max_length, self._max_length)
+            model = LoadedModel(package, str(nlp.meta.get("version", "?")), nlp)
+            self._by_package[package] = model
+        return model
+
+    def load(self) -> dict[str, str]:
+        """Load every resolvable model. Returns language -> model label ("xx": fallback)."""
         for language, candidates in self._language_map.items():
             package = resolve(candidates)
-            if package is None:
-                continue
-            model = self._by_package.get(package)
-            if model is None:
-                nlp = spacy.load(package, enable=["ner"])
-                nlp.max_length = max(nlp.max_length, self._max_length)
-                model = LoadedModel(package, str(nlp.meta.get("version", "?")), nlp)
-                self._by_package[package] = model
-            self._by_language[language] = model
-        return {lang: m.label for lang, m in self._by_language.items()}
+            if package is not None:
+                self._by_language[language] = Pipeline(language, self._load_package(package))
+        package = resolve(self._fallback_candidates)
+        if package is not None:
+            self._fallback = Pipeline("xx", self._load_package(package))
+        loaded = {lang: p.label for lang, p in self._by_language.items()}
+        if self._fallback is not None:
+            loaded["xx"] = self._fallback.label
+        return loaded
 
-    def for_language(self, code: str | None) -> LoadedModel | None:
-        """The model for a BCP-47 code: exact match first, then its primary language subtag."""
+    def for_language(self, code: str | None) -> Pipeline | None:
+        """The pipeline for a BCP-47 code: exact match, then its primary language subtag,
+        then the multilingual fallback."""
         if not code or code == "und":
             return None
         code = code.lower()
-        return self._by_language.get(code) or self._by_language.get(code.split("-", 1)[0])
+        found = self._by_language.get(code) or self._by_language.get(code.split("-", 1)[0])
+        return found or self._fallback
 
     @property
     def languages(self) -> list[str]:

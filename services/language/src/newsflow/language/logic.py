@@ -19,9 +19,9 @@ from typing import Any
 
 from newsflow.language.chinese import chinese_script
 from newsflow.language.codes import language_name, to_bcp47
-from newsflow.language.scripts import dominant_script, script_runs_counted
 from newsflow.language.second import FROM_FASTTEXT, SecondOpinion, candidates
 from newsflow.shared.events import LanguageAlternative, LanguageSection, LanguageSegment
+from newsflow.shared.scripts import dominant_script, script_runs_counted
 from newsflow.shared.settings import Settings
 
 # URLs, e-mail addresses, markup tags and character entities: not language.
