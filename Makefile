@@ -9,7 +9,7 @@ export UV_PYTHON ?= 3.11
 DATA ?= ../shared/eval
 
 .PHONY: help uv sync demo test test-unit test-integration test-e2e test-faults lint format clean \
-	eval eval-dedup eval-language bench bench-dedup
+	eval eval-dedup eval-language eval-entity bench bench-dedup
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -38,13 +38,16 @@ test-e2e: sync ## end-to-end tests with the services as processes
 test-faults: sync ## fault tests: kill -9, Redis restart and flush (also part of `make test`)
 	$(UV) run --frozen pytest -ra -s -m faults tests/e2e $(PYTEST_ARGS)
 
-eval: eval-dedup eval-language ## all quality evaluations (DATA=path to the evaluation data)
+eval: eval-dedup eval-language eval-entity ## all quality evaluations (DATA=path to the evaluation data)
 
 eval-dedup: sync ## near-duplicate precision/recall by edit recipe on real news (DATA=...)
 	$(UV) run --frozen python -m newsflow.dedup.evaluate --data $(DATA)
 
 eval-language: sync ## language ID accuracy by language and kind, beside bare fastText (DATA=...)
 	$(UV) run --frozen python -m newsflow.language.evaluate --data $(DATA)
+
+eval-entity: sync ## NER span P/R/F1 per type on the gold sets, bare pipeline beside newsflow (DATA=...)
+	$(UV) run --frozen python -m newsflow.entity.evaluate --data $(DATA)
 
 bench: bench-dedup ## all benchmarks (DATA=path to the evaluation data)
 

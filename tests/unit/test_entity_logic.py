@@ -4,7 +4,7 @@ import pytest
 
 from newsflow.entity.labels import LABEL_MAP, normalise_label
 from newsflow.entity.logic import Document, EntityExtractor
-from newsflow.entity.mentions import canonical_form, merge_mentions
+from newsflow.entity.mentions import canonical_form, merge_mentions, trim_span
 from newsflow.entity.models import ModelRegistry, resolve
 from newsflow.shared.events import EntityItem, LanguageSegment
 
@@ -209,3 +209,24 @@ def test_spans_in_a_script_the_model_does_not_read_are_dropped(
 def test_empty_text_is_skipped(extractor: EntityExtractor) -> None:
     (section,) = extractor.extract_batch([Document("en", "  ", "\n ")])
     assert section.status == "skipped" and section.reason == "no text"
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "label", "expected"),
+    [
+        ("They heard the Chicago Symphony Orchestra", "the Chicago Symphony Orchestra", "ORG",
+         "Chicago Symphony Orchestra"),
+        ("Mr. Richard Yu said", "Mr. Richard Yu", "PER", "Richard Yu"),
+        ("Thanks, Vince - see you", "Vince - ", "PER", "Vince"),
+        ("Huawei's phone", "Huawei's", "ORG", "Huawei"),
+        ("at Uof H 's campus", "Uof H 's", "ORG", "Uof H"),
+        ("Call Rudwell 53596 now", "Rudwell 53596", "PER", "Rudwell"),
+        ("in “Le Monde” today", "“Le Monde”", "ORG", "Le Monde"),
+        ("a Dr Pepper", "Dr Pepper", "ORG", "Dr Pepper"),
+        ("The", "The", "ORG", "The"),
+    ],
+)  # fmt: skip
+def test_trim_span(text: str, span: str, label: str, expected: str) -> None:
+    at = text.index(span)
+    start, stop = trim_span(text, at, at + len(span), label)
+    assert text[start:stop] == expected

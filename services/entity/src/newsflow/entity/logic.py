@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from newsflow.entity.labels import normalise_label
-from newsflow.entity.mentions import canonical_form, merge_mentions
+from newsflow.entity.mentions import canonical_form, merge_mentions, trim_span
 from newsflow.entity.models import ModelRegistry, Pipeline
 from newsflow.shared.events import EntitiesSection, EntityItem, LanguageSegment
 from newsflow.shared.scripts import char_script
@@ -94,17 +94,21 @@ def _items(doc: Any, job: _Job) -> list[EntityItem]:
         label = normalise_label(ent.label_)
         if label is None:
             continue
-        name = canonical_form(ent.text, label)
+        start, end = trim_span(job.text, ent.start_char, ent.end_char, label)
+        surface = job.text[start:end]
+        name = canonical_form(surface, label)
         if sum(ch.isalpha() for ch in name) < 2:
             continue  # digits, punctuation, a lone letter
+        if "@" in name or "://" in name or name.startswith("www."):
+            continue  # an e-mail address or a URL is not a name
         if allowed is not None and span_script(name) not in allowed:
             continue
         items.append(
             EntityItem(
-                text=ent.text,
+                text=surface,
                 label=label,
-                start=job.offset + ent.start_char,
-                end=job.offset + ent.end_char,
+                start=job.offset + start,
+                end=job.offset + end,
                 field=job.field,
             )
         )

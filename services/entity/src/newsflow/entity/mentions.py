@@ -47,6 +47,9 @@ _TITLES = frozenset(
     """.split()
 )
 
+_SPAN_TRAILING = ' \t\n-–—,;:/|•·"”’»)]'
+_DETERMINERS = ("the ", "The ", "THE ")
+
 SALIENCE_TITLE = 0.4
 SALIENCE_POSITION = 0.3
 SALIENCE_FREQUENCY = 0.3
@@ -74,6 +77,43 @@ def canonical_form(text: str, label: str) -> str:
             words.pop(0)
         name = " ".join(words)
     return name
+
+
+def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int]:
+    """Span offsets without what is not part of the name (the CoNLL convention): a leading
+    "the", a person's leading titles, a trailing possessive, trailing numbers, dashes and
+    punctuation. May return an empty span (start >= end)."""
+    changed = True
+    while changed and start < end:
+        changed = False
+        piece = text[start:end]
+        for det in _DETERMINERS:
+            if piece.startswith(det) and end - start > len(det):
+                start += len(det)
+                changed = True
+        if label == "PER":
+            first, sep, rest = text[start:end].partition(" ")
+            if sep and rest and first.casefold().rstrip(".") in _TITLES:
+                start += len(first) + 1
+                changed = True
+        piece = text[start:end]
+        for suffix in (" 's", *_POSSESSIVES):
+            if piece.endswith(suffix) and end - start > len(suffix) + 1:
+                end -= len(suffix)
+                changed = True
+                break
+        stripped = text[start:end].rstrip(_SPAN_TRAILING)
+        last_word = stripped.rsplit(" ", 1)
+        if len(last_word) == 2 and last_word[1].isdigit():
+            stripped = last_word[0].rstrip(_SPAN_TRAILING)
+        if len(stripped) < end - start:
+            end = start + len(stripped)
+            changed = True
+        lead = len(text[start:end]) - len(text[start:end].lstrip(" \t\n\"'“”„«»‘’(["))
+        if lead:
+            start += lead
+            changed = True
+    return start, end
 
 
 @dataclass

@@ -68,13 +68,13 @@ def split_balanced(documents: Sequence[Document], parts: int) -> list[Sequence[D
     target = sum(sizes) / parts
     chunks: list[Sequence[Document]] = []
     start = 0
-    acc = 0.0
+    acc = 0
     for i, size in enumerate(sizes):
+        # Cut before this document when that lands nearer the target than taking it.
+        if len(chunks) < parts - 1 and acc and acc + size - target > target - acc:
+            chunks.append(documents[start:i])
+            start, acc = i, 0
         acc += size
-        remaining_parts = parts - len(chunks) - 1
-        if acc >= target and remaining_parts > 0 and i + 1 < len(documents):
-            chunks.append(documents[start : i + 1])
-            start, acc = i + 1, 0.0
     chunks.append(documents[start:])
     return chunks
 
