@@ -44,4 +44,5 @@ def test_score_exact_spans() -> None:
     assert result["PER"][:3] == (1.0, 1.0, 1.0)
     assert result["LOC"][:3] == (0.0, 0.0, 0.0)  # a boundary error is a miss and a false hit
     precision, recall, f1, n = result["micro"]
+    assert f1 == 0.5
     assert (precision, recall, n) == (0.5, 0.5, 2)  # MISC is not scored on a PER/ORG/LOC set
