@@ -29,7 +29,19 @@ def test_compose_top_level_keys(compose: dict[str, Any]) -> None:
     allowed = {"services", "volumes", "networks", "configs", "secrets", "name", "include"}
     keys = {k for k in compose if not k.startswith("x-")}
     assert keys <= allowed, keys - allowed
-    assert set(compose["services"]) == {"redis", *SERVICES}
+    assert set(compose["services"]) == {"redis", "prometheus", *SERVICES}
+
+
+def test_optional_prometheus_scrapes_every_service(compose: dict[str, Any]) -> None:
+    prometheus = compose["services"]["prometheus"]
+    assert prometheus["profiles"] == ["monitoring"]  # not started by a plain `up`
+    mount = next(v for v in prometheus["volumes"] if "prometheus.yml" in v)
+    config = yaml.safe_load((ROOT / mount.split(":")[0].removeprefix("./")).read_text())
+    (job,) = config["scrape_configs"]
+    (sd,) = job["dns_sd_configs"]
+    assert set(sd["names"]) == set(SERVICES) and job["metrics_path"] == "/metrics"
+    port = int(compose["x-newsflow-env"]["NEWSFLOW_HEALTH_PORT"])
+    assert sd["port"] == port
 
 
 def test_redis_is_7_with_aof_and_healthcheck(compose: dict[str, Any]) -> None:

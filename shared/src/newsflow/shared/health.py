@@ -3,6 +3,7 @@
 ``GET /livez``  200 while the process's event loop answers.
 ``GET /readyz`` 200 when Redis answers, the consumer group exists, the subscriber is running and
                 the stage has started (models loaded); else 503 with the failing checks as JSON.
+``GET /metrics`` Prometheus text format (see metrics.py).
 
 A deliberately small HTTP/1.1 server on asyncio streams: no extra dependency in the images.
 """
@@ -15,13 +16,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 Check = Callable[[], Awaitable[dict[str, bool]]]
+Metrics = Callable[[], Awaitable[bytes]]
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class HealthServer:
-    def __init__(self, host: str, port: int, readiness: Check) -> None:
+    def __init__(
+        self, host: str, port: int, readiness: Check, metrics: Metrics | None = None
+    ) -> None:
         self.host = host
         self.port = port
         self.readiness = readiness
+        self.metrics = metrics
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -44,6 +50,15 @@ class HealthServer:
             body: dict[str, Any]
             parts = request.decode("latin-1").split()
             path = parts[1] if len(parts) >= 2 else ""
+            if path == "/metrics" and self.metrics is not None:
+                text = await asyncio.wait_for(self.metrics(), timeout=5)
+                writer.write(
+                    f"HTTP/1.1 200 OK\r\nContent-Type: {METRICS_CONTENT_TYPE}\r\n"
+                    f"Content-Length: {len(text)}\r\nConnection: close\r\n\r\n".encode()
+                    + text
+                )
+                await writer.drain()
+                return
             if path == "/livez":
                 status, body = 200, {"live": True}
             elif path == "/readyz":

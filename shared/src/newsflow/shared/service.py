@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import structlog
@@ -26,6 +27,7 @@ from faststream.redis.exceptions import StreamGroupNotFoundError
 
 from newsflow.shared.health import HealthServer
 from newsflow.shared.logging import configure_logging
+from newsflow.shared.metrics import StageMetrics
 from newsflow.shared.reclaim import Reclaimer
 from newsflow.shared.redis_streams import connect, ensure_group, group_info
 from newsflow.shared.settings import Settings
@@ -62,6 +64,7 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
         title=f"{stage.service}:{input_stream}",
     )
     app = FastStream(broker, logger=logger)
+    metrics = StageMetrics(stage.service, input_stream, group, settings.streams.dlq)
     state: dict[str, Any] = {"recovering": False}
     stop = asyncio.Event()
 
@@ -115,8 +118,10 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
             redis=client,
             limits=settings.input_limits(),
         )
+        started = time.perf_counter()
         await stage.start(ctx)
-        runner = StageRunner(stage, ctx)
+        metrics.model_load_seconds.labels(stage.service).set(time.perf_counter() - started)
+        runner = StageRunner(stage, ctx, metrics)
         state["runner"] = runner
         state["redis"] = client
         state["reclaimer"] = Reclaimer(
@@ -148,11 +153,20 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
             checks["group"] = False
         return checks
 
+    async def scrape() -> bytes:
+        client = state.get("redis")
+        if client is not None:
+            try:
+                await metrics.refresh(client)
+            except Exception as exc:  # Redis away: counters are still worth serving
+                log.warning("metrics: Redis gauges not refreshed", error=str(exc)[:200])
+        return metrics.render()
+
     @app.after_startup
     async def _start_reclaimer() -> None:
         state["reclaim_task"] = asyncio.create_task(state["reclaimer"].run(stop))
         if settings.health_port is not None:
-            health = HealthServer(settings.health_host, settings.health_port, readiness)
+            health = HealthServer(settings.health_host, settings.health_port, readiness, scrape)
             await health.start()
             state["health"] = health
             log.info("health server listening", port=health.port)

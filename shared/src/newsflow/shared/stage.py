@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 
 from newsflow.shared.errors import PermanentError
 from newsflow.shared.events import ArticleEvent, DeadLetter, InputLimits
+from newsflow.shared.metrics import StageMetrics
 from newsflow.shared.settings import Settings
 from newsflow.shared.wire import Entry, encode_dead_letter, encode_event
 
@@ -126,9 +127,12 @@ class StageRunner:
     error.
     """
 
-    def __init__(self, stage: Stage, ctx: StageContext) -> None:
+    def __init__(
+        self, stage: Stage, ctx: StageContext, metrics: StageMetrics | None = None
+    ) -> None:
         self.stage = stage
         self.ctx = ctx
+        self.metrics = metrics
         self.input_stream = stage.input_stream(ctx.settings)
         self.group = ctx.settings.group(stage.service)
         self.dlq = ctx.settings.streams.dlq
@@ -188,6 +192,7 @@ class StageRunner:
         failed_ids = {entry.entry_id for entry, _ in failed}
 
         result = BatchResult(failed=sorted(failed_ids))
+        routed_streams: list[str] = []
         pipe = self.ctx.redis.pipeline(transaction=True)
         for entry, event, outcome in done:
             if isinstance(outcome, Rejected):
@@ -202,6 +207,7 @@ class StageRunner:
                 approximate=True,
             )
             result.routed += 1
+            routed_streams.append(outcome.stream)
             self.log.debug("routed", article_id=event.id, stream=outcome.stream)
         for letter in letters:
             pipe.xadd(self.dlq, encode_dead_letter(letter))  # type: ignore[arg-type]
@@ -236,6 +242,14 @@ class StageRunner:
         if failed:
             pipe.expire(self.failures_key, FAILURE_RECORD_TTL)
         await pipe.execute()
+        if self.metrics is not None:
+            self.metrics.observe_batch(
+                [e.entry_id for e in entries],
+                routed=routed_streams,
+                dead_lettered=result.dead_lettered,
+                failed=len(failed),
+                seconds=time.perf_counter() - started,
+            )
         self.log.debug(
             "batch done",
             entries=len(entries),
