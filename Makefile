@@ -49,7 +49,8 @@ eval-language: sync ## language ID accuracy by language and kind, beside bare fa
 eval-entity: sync ## NER span P/R/F1 per type on the gold sets, bare pipeline beside newsflow (DATA=...)
 	$(UV) run --frozen python -m newsflow.entity.evaluate --data $(DATA)
 
-bench: bench-dedup ## all benchmarks (DATA=path to the evaluation data)
+bench: sync ## bare libraries, each running stage, no-op stage, pipeline, latency, RSS (DATA=...)
+	$(UV) run --frozen python -m newsflow.cli.bench --data $(DATA)
 
 bench-dedup: sync ## dedup stage rate beside bare rensa, Redis bytes per article (DATA=...)
 	$(UV) run --frozen python -m newsflow.dedup.bench --data $(DATA)

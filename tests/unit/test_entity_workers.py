@@ -22,6 +22,10 @@ def test_split_balanced_keeps_order_and_balances() -> None:
     assert split_balanced(docs[:1], 4) == [docs[:1]]
     assert split_balanced([], 2) == []
     assert len(split_balanced(docs, 10)) <= len(docs)
+    # By cost: the cheap documents (no pipeline) do not count as work.
+    costs = [1, 1, 1, 1, 400, 100, 100]
+    first, second = split_balanced(docs, 2, costs)
+    assert (list(first), list(second)) == (docs[:5], docs[5:])  # 404 vs 200, not 4 vs 600
 
 
 def test_pool_uses_every_worker_and_keeps_document_order() -> None:

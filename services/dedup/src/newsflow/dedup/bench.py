@@ -26,13 +26,14 @@ def _rate(n: int, seconds: float) -> float:
     return n / seconds if seconds > 0 else float("inf")
 
 
-async def run(path: Path, repeat: int, redis_url: str | None) -> None:
+async def run(path: Path, repeat: int, redis_url: str | None, as_json: bool = False) -> None:
     texts = [json.loads(line)["text"] for line in path.open(encoding="utf-8")]
     # Later passes re-send the articles with a marker: near duplicates of the first pass.
     docs = [(f"bench-{r}-{i}", f"{t} {r}") for r in range(repeat) for i, t in enumerate(texts)]
     params = MinHashParams()
     avg = sum(len(t) for _, t in docs) / len(docs)
-    print(f"dedup bench: {len(docs)} articles from {path.name}, average {avg:.0f} chars, 1 core "
+    say = (lambda *a, **k: None) if as_json else print
+    say(f"dedup bench: {len(docs)} articles from {path.name}, average {avg:.0f} chars, 1 core "
           "for the stage (Redis on the other); index with 7 earlier slots populated")  # fmt: skip
 
     t0 = time.perf_counter()
@@ -84,16 +85,21 @@ async def run(path: Path, repeat: int, redis_url: str | None) -> None:
             await index.check_and_insert(batch, now=now + 86400 * 30)
         new_calls = _rate(len(docs), time.perf_counter() - t0)
 
-    print(f"  bare rensa signature (whitespace tokens)   {bare:>9,.0f} articles/s")
-    print(f"  newsflow features (normalise+shingle+sign) {feat_rate:>9,.0f} articles/s")
-    print(f"  dedup stage logic (features + Redis index) {stage:>9,.0f} articles/s")
-    print(f"  index call alone, new, empty window        {new_calls:>9,.0f} articles/s")
-    print(f"  index call alone, replayed articles        {replay:>9,.0f} articles/s")
-    print(f"  Redis bytes per remembered article         {total / max(1, unique):>9,.0f} "
+    say(f"  bare rensa signature (whitespace tokens)   {bare:>9,.0f} articles/s")
+    say(f"  newsflow features (normalise+shingle+sign) {feat_rate:>9,.0f} articles/s")
+    say(f"  dedup stage logic (features + Redis index) {stage:>9,.0f} articles/s")
+    say(f"  index call alone, new, empty window        {new_calls:>9,.0f} articles/s")
+    say(f"  index call alone, replayed articles        {replay:>9,.0f} articles/s")
+    say(f"  Redis bytes per remembered article         {total / max(1, unique):>9,.0f} "
           f"({unique} new articles, {total:,} bytes)")  # fmt: skip
     verdict = "met" if stage >= 1500 else "NOT met"
-    print(f"ratios: stage/bare rensa {stage / bare:.2f}, features/bare {feat_rate / bare:.2f}; "
+    say(f"ratios: stage/bare rensa {stage / bare:.2f}, features/bare {feat_rate / bare:.2f}; "
           f"goal >= 1,500 articles/s per core: {verdict}")  # fmt: skip
+
+    if as_json:
+        figures = {"articles": len(docs), "bare_rensa": bare, "features": feat_rate}
+        figures |= {"stage_logic": stage, "index_new": new_calls, "index_replay": replay}
+        print(json.dumps(figures | {"bytes_per_article": total / max(1, unique)}))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,10 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=3, help="passes over the articles")
     parser.add_argument("--redis-url", default=None)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     data: Path = args.data
     path = data / "news" / "10kgnad_de.jsonl" if data.is_dir() else data
-    asyncio.run(run(path, args.repeat, args.redis_url))
+    asyncio.run(run(path, args.repeat, args.redis_url, args.json))
     return 0
 
 

@@ -60,11 +60,16 @@ def _extract(documents: Sequence[Document]) -> list[EntitiesSection]:
     return _extractor.extract_batch(documents)
 
 
-def split_balanced(documents: Sequence[Document], parts: int) -> list[Sequence[Document]]:
-    """Contiguous chunks of about equal text length (order kept), at most ``parts``."""
+def split_balanced(
+    documents: Sequence[Document], parts: int, costs: Sequence[int] | None = None
+) -> list[Sequence[Document]]:
+    """Contiguous chunks of about equal cost (order kept), at most ``parts``. The cost of a
+    document defaults to its length."""
     if parts <= 1 or len(documents) <= 1:
         return [documents] if documents else []
-    sizes = [len(d.text) + len(d.title) + 1 for d in documents]
+    sizes = (
+        list(costs) if costs is not None else [len(d.text) + len(d.title) + 1 for d in documents]
+    )
     target = sum(sizes) / parts
     chunks: list[Sequence[Document]] = []
     start = 0
@@ -97,6 +102,7 @@ class NerPool:
             batch_size,
         )
         self._executor: ProcessPoolExecutor | None = None
+        self._languages: frozenset[str] = frozenset()
 
     async def start(self, timeout: float = 600.0) -> dict[str, str]:
         """Start every worker and wait until each has loaded its pipelines."""
@@ -115,12 +121,23 @@ class NerPool:
         pids = {pid for pid, _ in ready}
         if len(pids) != self.workers:
             raise RuntimeError(f"expected {self.workers} NER workers, {len(pids)} started")
-        return ready[0][1]
+        loaded = ready[0][1]
+        self._languages = frozenset(loaded)
+        return loaded
+
+    def cost(self, document: Document) -> int:
+        """Rough NER cost: the text length when a pipeline will read it, else next to nothing
+        (`no_model` and `skipped` documents only pass through)."""
+        code = (document.language or "und").lower()
+        runs = "xx" in self._languages or (
+            code in self._languages or code.split("-", 1)[0] in self._languages
+        )
+        return len(document.text) + len(document.title) + 1 if runs else 1
 
     async def extract(self, documents: Sequence[Document]) -> list[EntitiesSection]:
         assert self._executor is not None, "start() was not called"
         loop = asyncio.get_running_loop()
-        chunks = split_balanced(documents, self.workers)
+        chunks = split_balanced(documents, self.workers, [self.cost(d) for d in documents])
         parts = await asyncio.gather(
             *(loop.run_in_executor(self._executor, _extract, chunk) for chunk in chunks)
         )

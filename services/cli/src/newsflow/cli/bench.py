@@ -1,0 +1,462 @@
+"""The whole benchmark: ``make bench DATA=../shared/eval``.
+
+In one run, on the same articles (real German news from 10kGNAD plus English pseudo-articles of
+ten consecutive UNER EWT sentences, so the entity stage has work), side by side:
+
+1. each bare library, in its service's environment: rensa MinHash + the Redis index
+   (``newsflow.dedup.bench``), fastText lid.176 (``newsflow.language.bench``), spaCy NER-only
+   ``nlp.pipe`` on as many processes as the entity service uses (``newsflow.entity.bench``);
+2. a no-op stage (``newsflow.cli.noop``): the runtime's own ceiling, in messages/s;
+3. each stage as a running service (the compose command, a private redis-server), fed its
+   real input as a backlog: articles/s from ready to the last output;
+4. the whole pipeline end to end (all three services at once), articles/s;
+5. end-to-end latency (raw entry -> enriched/duplicate entry, Redis clock) at a fixed offered
+   load of 50 % of the measured pipeline capacity: p50 / p99;
+6. peak RSS per service (VmHWM, NER worker processes included).
+
+The last line is a one-line summary of the ratios against the goals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio import Redis
+
+from newsflow.cli.services import local_argv, service_command
+from newsflow.shared.events import ArticleEvent, DedupSection
+from newsflow.shared.local_redis import LocalRedis, free_port
+from newsflow.shared.redis_streams import session
+from newsflow.shared.wire import encode_event
+
+NOOP_COMMAND = ["faststream", "run", "newsflow.cli.noop:create_app", "--factory"]
+
+
+def load_articles(data: Path, english_per_article: int = 10) -> list[dict[str, str]]:
+    """10kGNAD German articles and English pseudo-articles from UNER EWT sentences."""
+    out: list[dict[str, str]] = []
+    news = data / "news" / "10kgnad_de.jsonl"
+    for i, line in enumerate(news.read_text(encoding="utf-8").splitlines()):
+        record = json.loads(line)
+        out.append({"id": f"de-{i}", "title": "", "text": record["text"], "language": "de"})
+    ewt = data / "ner" / "universalner" / "en_ewt-ud-dev.iob2"
+    sentences = [
+        line.removeprefix("# text = ")
+        for line in ewt.read_text(encoding="utf-8").splitlines()
+        if line.startswith("# text = ")
+    ]
+    for n, start in enumerate(range(0, len(sentences), english_per_article)):
+        body = " ".join(sentences[start : start + english_per_article])
+        out.append({"id": f"en-{n}", "title": "", "text": body, "language": "en"})
+    random.Random(7).shuffle(out)  # a stream mixes languages; no long run of one kind
+    return out
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM of a process and its descendants, in MB (0 when unreadable)."""
+    total = 0
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+@dataclass
+class Service:
+    """One service process started with its compose command and its own health port."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    log: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Service:
+        env = {**os.environ, **self.env, "NEWSFLOW_HEALTH_PORT": str(self.port)}
+        env.setdefault("NEWSFLOW_LOG_LEVEL", "WARNING")
+        self.proc = subprocess.Popen(
+            local_argv(self.command),
+            env=env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def ready(self) -> bool:
+        try:
+            url = f"http://127.0.0.1:{self.port}/readyz"
+            with urllib.request.urlopen(url, timeout=1) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def wait_ready(self, timeout: float = 240.0) -> float:
+        """Seconds until /readyz answers 200."""
+        started = time.monotonic()
+        while not self.ready():
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                tail = self.log.read_text(errors="replace").splitlines()[-20:]
+                raise RuntimeError(f"{self.name} exited: " + "\n".join(tail))
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(f"{self.name} not ready after {timeout:.0f}s")
+            time.sleep(0.05)
+        return time.monotonic() - started
+
+    def stop(self) -> float:
+        """Stop gracefully; return the peak RSS (MB) measured just before."""
+        if self.proc is None:
+            return 0.0
+        rss = peak_rss_mb(self.proc.pid)
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return rss
+
+
+async def _xadd_all(redis: Redis, stream: str, entries: Sequence[Mapping[str, str]]) -> None:
+    for start in range(0, len(entries), 500):
+        pipe = redis.pipeline(transaction=False)
+        for fields in entries[start : start + 500]:
+            pipe.xadd(stream, dict(fields))  # type: ignore[arg-type]
+        await pipe.execute()
+
+
+async def _wait_len(
+    redis: Redis, streams: Sequence[str], want: int, timeout: float, services: Sequence[Service]
+) -> float:
+    """Seconds until the streams hold ``want`` entries together."""
+    started = time.monotonic()
+    while True:
+        have = 0
+        for stream in streams:
+            have += await redis.xlen(stream)
+        if have >= want:
+            return time.monotonic() - started
+        for service in services:
+            if service.proc is not None and service.proc.poll() is not None:
+                raise RuntimeError(f"{service.name} exited with {service.proc.returncode}")
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"{have}/{want} entries in {', '.join(streams)} after {timeout}s")
+        await asyncio.sleep(0.01)
+
+
+def raw_entries(articles: Sequence[Mapping[str, str]], tag: str = "") -> list[dict[str, str]]:
+    return [
+        {"article": json.dumps({"id": f"{tag}{a['id']}", "title": a["title"], "text": a["text"]})}
+        for a in articles
+    ]
+
+
+def run_library_benches(articles_file: Path, processes: int) -> dict[str, dict[str, Any]]:
+    py = sys.executable
+    out: dict[str, dict[str, Any]] = {}
+    for name, argv in (
+        ("dedup", [py, "-m", "newsflow.dedup.bench", "--data", str(articles_file),
+                   "--repeat", "1", "--json"]),
+        ("language", [py, "-m", "newsflow.language.bench", "--articles", str(articles_file),
+                      "--json"]),
+        ("entity", [py, "-m", "newsflow.entity.bench", "--articles", str(articles_file),
+                    "--processes", str(processes), "--json"]),
+    ):  # fmt: skip
+        done = subprocess.run(argv, capture_output=True, text=True, check=True)
+        out[name] = json.loads(done.stdout.strip().splitlines()[-1])
+    return out
+
+
+class Bench:
+    def __init__(self, articles: list[dict[str, str]], workdir: Path, processes: int) -> None:
+        self.articles = articles
+        self.workdir = workdir
+        self.processes = processes
+        self.rss: dict[str, float] = {}
+
+    def _service(self, name: str, redis_url: str, command: list[str] | None = None) -> Service:
+        env = {
+            "NEWSFLOW_REDIS_URL": redis_url,
+            "NEWSFLOW_ENTITY_WORKERS": str(self.processes),
+            "NEWSFLOW_BATCH_SIZE": "64",
+        }
+        cmd = command or service_command(name)
+        return Service(name, cmd, env, self.workdir / f"{name}.log")
+
+    def noop(self, messages: int) -> float:
+        """Messages/s through the runtime with a stage that does nothing."""
+        local = LocalRedis().start()
+        service = self._service("noop", local.url, NOOP_COMMAND).start()
+        try:
+            service.wait_ready()
+            text = "Ein kurzer Text. " * 20
+            event = ArticleEvent(
+                id="x",
+                text=text,
+                dedup=DedupSection(status="unique", similarity=1.0, fingerprint="f"),
+            )
+            entries = [
+                encode_event(event.model_copy(update={"id": f"n{i}"})) for i in range(messages)
+            ]
+
+            async def go() -> float:
+                async with session(local.url) as redis:
+                    started = time.monotonic()
+                    await _xadd_all(redis, "articles.unique", entries)
+                    await _wait_len(redis, ["articles.language"], messages, 300, [service])
+                    return messages / (time.monotonic() - started)
+
+            return asyncio.run(go())
+        finally:
+            self.rss["noop"] = service.stop()
+            local.stop()
+
+    def stages_alone(self) -> dict[str, float]:
+        """Each stage alone, ready first, then fed its input as a backlog: articles/s."""
+        local = LocalRedis().start()
+        n = len(self.articles)
+        rates: dict[str, float] = {}
+        running: list[Service] = []
+        try:
+
+            async def feed_and_wait(service: Service, outputs: list[str], want: int) -> float:
+                async with session(local.url) as redis:
+                    if service.name == "dedup":
+                        started = time.monotonic()
+                        await _xadd_all(redis, "articles.raw", raw_entries(self.articles))
+                        await _wait_len(redis, outputs, want, 600, [service])
+                        return want / (time.monotonic() - started)
+                    seconds = await _wait_len(redis, outputs, want, 600, [service])
+                    return want / seconds
+
+            dedup = self._service("dedup", local.url).start()
+            running.append(dedup)
+            dedup.wait_ready()
+            rates["dedup"] = asyncio.run(
+                feed_and_wait(dedup, ["articles.unique", "articles.duplicates"], n)
+            )
+
+            async def count(stream: str) -> int:
+                async with session(local.url) as redis:
+                    return int(await redis.xlen(stream))
+
+            unique = asyncio.run(count("articles.unique"))
+            # The next stage's group is created at 0 on start: the backlog is its input.
+            # Measured from the moment it is ready (models loaded) to its last output.
+            for name, output in (
+                ("language", "articles.language"),
+                ("entity", "articles.enriched"),
+            ):
+                service = self._service(name, local.url).start()
+                running.append(service)
+                service.wait_ready()
+                rates[name] = asyncio.run(feed_and_wait(service, [output], unique))
+            return rates
+        finally:
+            for service in running:
+                self.rss[service.name] = service.stop()
+            local.stop()
+
+    def _start_pipeline(self, redis_url: str) -> list[Service]:
+        services = [self._service(name, redis_url) for name in ("dedup", "language", "entity")]
+        for service in services:
+            service.start()
+        for service in services:
+            service.wait_ready()
+        return services
+
+    def _stop_pipeline(self, services: list[Service], label: str) -> None:
+        for service in services:
+            rss = service.stop()
+            key = f"{service.name} ({label})"
+            self.rss[key] = max(self.rss.get(key, 0.0), rss)
+
+    def capacity(self) -> float:
+        """Whole pipeline: articles/s from a backlog of every article, all services running."""
+        n = len(self.articles)
+        local = LocalRedis().start()
+        services: list[Service] = []
+        try:
+            services = self._start_pipeline(local.url)
+
+            async def go() -> float:
+                async with session(local.url) as redis:
+                    started = time.monotonic()
+                    await _xadd_all(redis, "articles.raw", raw_entries(self.articles))
+                    await _wait_len(
+                        redis, ["articles.enriched", "articles.duplicates"], n, 900, services
+                    )
+                    return n / (time.monotonic() - started)
+
+            return asyncio.run(go())
+        finally:
+            self._stop_pipeline(services, "pipeline")
+            local.stop()
+
+    def latency(self, offered: float, seconds: float) -> list[float]:
+        """End-to-end latency of each article (raw entry -> output entry, Redis clock) at a
+        fixed offered load, on a fresh Redis (so no article is a duplicate of an earlier run)."""
+        count = min(len(self.articles), max(50, int(offered * seconds)))
+        entries = raw_entries(self.articles[:count])
+        local = LocalRedis().start()
+        services: list[Service] = []
+        try:
+            services = self._start_pipeline(local.url)
+
+            async def go() -> list[float]:
+                async with session(local.url) as redis:
+                    raw_ms: dict[str, int] = {}
+                    started = time.monotonic()
+                    for i, fields in enumerate(entries):
+                        delay = started + i / offered - time.monotonic()
+                        if delay > 0:
+                            await asyncio.sleep(delay)  # pacing the offered load
+                        entry_id = await redis.xadd("articles.raw", fields)  # type: ignore[arg-type]
+                        raw_ms[self.articles[i]["id"]] = int(_text(entry_id).split("-")[0])
+                    outputs = ["articles.enriched", "articles.duplicates"]
+                    await _wait_len(redis, outputs, count, 600, services)
+                    out: list[float] = []
+                    for stream in outputs:
+                        entries_out: Any = await redis.xrange(stream)
+                        for entry_id, fields in entries_out:
+                            article = _text(fields.get(b"id", b""))
+                            if article in raw_ms:
+                                done_ms = int(_text(entry_id).split("-")[0])
+                                out.append((done_ms - raw_ms[article]) / 1000)
+                    return out
+
+            return asyncio.run(go())
+        finally:
+            self._stop_pipeline(services, "pipeline")
+            local.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="../shared/eval")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--noop-messages", type=int, default=20000)
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    args = parser.parse_args(argv)
+    began = time.monotonic()
+    articles = load_articles(args.data)
+    workdir = Path(tempfile.mkdtemp(prefix="newsflow-bench-"))
+    articles_file = workdir / "articles.jsonl"
+    articles_file.write_text("\n".join(json.dumps(a) for a in articles) + "\n", encoding="utf-8")
+    cores = args.processes
+    n_de = sum(1 for a in articles if a["language"] == "de")
+    n_en = len(articles) - n_de
+    print(f"newsflow bench: {len(articles)} articles ({n_de} German news, {n_en} English "
+          f"pseudo-articles), {cores} cores; logs in {workdir}")  # fmt: skip
+
+    libs = run_library_benches(articles_file, cores)
+    print("measured: bare libraries", flush=True)
+    bench = Bench(articles, workdir, cores)
+    noop = bench.noop(args.noop_messages)
+    print(f"measured: no-op stage {noop:,.0f} messages/s", flush=True)
+    stages = bench.stages_alone()
+    print(f"measured: stages alone {stages}", flush=True)
+    capacity = bench.capacity()
+    print(f"measured: pipeline {capacity:,.1f} articles/s", flush=True)
+    offered = capacity / 2
+    latencies = bench.latency(offered, args.latency_seconds)
+
+    d, lang, ent = libs["dedup"], libs["language"], libs["entity"]
+    # Bare libraries over the whole article mix, in articles/s of the mix: NER runs only on the
+    # articles with a pipeline, so its per-article cost is spread over all articles.
+    ner_mix = ent.get("bare_ner", 0.0) * len(articles) / max(1, ent.get("articles", 0))
+    bare_mix = {
+        "dedup (rensa)": d["bare_rensa"],
+        "language (fastText)": lang["bare_fasttext"],
+        f"entity (spaCy NER, {cores} proc)": ner_mix,
+    }
+    slowest_name, slowest = min(bare_mix.items(), key=lambda kv: kv[1])
+    print("\nbare libraries, same articles (articles/s):")
+    for name, rate in bare_mix.items():
+        print(f"  {name:<34} {rate:>10,.1f}")
+    ner_n, ner_words = ent.get("articles", 0), ent.get("words_per_article", 0)
+    print(f"  (NER: {ent.get('bare_ner', 0):,.1f} articles/s over the {ner_n} articles that "
+          f"have a pipeline, {ner_words:.0f} words each)")  # fmt: skip
+    print("\nin-process logic beside its bare library:")
+    stage_logic, rensa, per_article = d["stage_logic"], d["bare_rensa"], d["bytes_per_article"]
+    print(f"  dedup stage logic {stage_logic:,.0f}/s (features + Redis index), bare rensa "
+          f"{rensa:,.0f}/s, {per_article:.0f} Redis bytes per article")  # fmt: skip
+    ident, ft = lang["identifier"], lang["bare_fasttext"]
+    print(f"  language identifier {ident:,.0f}/s, bare fastText {ft:,.0f}/s "
+          f"(ratio {ident / ft:.2f})")  # fmt: skip
+    pool_rate, ner_rate = ent.get("extractor_pool", 0), ent.get("bare_ner", 0)
+    print(f"  entity worker pool {pool_rate:,.1f}/s, bare nlp.pipe {ner_rate:,.1f}/s on "
+          f"{cores} processes")  # fmt: skip
+
+    ner_articles = ent.get("articles", 0)
+    entity_mix = stages["entity"]
+    print("\nrunning services (compose command, private Redis, fed a backlog):")
+    print(f"  no-op stage                 {noop:>10,.0f} messages/s")
+    print(f"  dedup                       {stages['dedup']:>10,.0f} articles/s")
+    print(f"  language                    {stages['language']:>10,.0f} articles/s")
+    print(f"  entity                      {entity_mix:>10,.1f} articles/s of the mix")
+    print(f"  whole pipeline              {capacity:>10,.1f} articles/s")
+    p50 = statistics.median(latencies)
+    enough = len(latencies) >= 100
+    p99 = statistics.quantiles(latencies, n=100)[98] if enough else max(latencies)
+    print(f"\nend-to-end latency at {offered:,.1f} articles/s offered (50 % of capacity), "
+          f"{len(latencies)} articles: p50 {p50 * 1000:,.0f} ms, "
+          f"p99 {p99 * 1000:,.0f} ms")  # fmt: skip
+    print("\npeak RSS per service (MB, NER workers included):")
+    for name, mb in bench.rss.items():
+        print(f"  {name:<22} {mb:>8,.0f}")
+
+    lang_ratio = stages["language"] / lang["bare_fasttext"]
+    entity_ratio = entity_mix / ner_mix if ner_mix else 0.0
+    pipeline_ratio = capacity / slowest
+    dedup_per_core = stages["dedup"]  # one dedup process: it uses one core
+    print(f"\nbench took {time.monotonic() - began:,.0f} s")
+    print(
+        f"summary: no-op {noop:,.0f} msg/s (goal 5,000) | dedup {dedup_per_core:,.0f}/s per "
+        f"core (goal 1,500) | language {lang_ratio:.2f}x bare fastText (goal 0.7) | entity "
+        f"{entity_ratio:.2f}x bare NER (goal 0.85) | pipeline {pipeline_ratio:.2f}x slowest "
+        f"bare stage, {slowest_name} (goal 0.8) | p99 {p99 * 1000:,.0f} ms at 50 % load "
+        f"(goal 1,000) | NER articles {ner_articles}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""NER speed on given articles: bare ``nlp.pipe`` (NER only) beside newsflow's extractor.
+
+``python -m newsflow.entity.bench --articles FILE.jsonl --processes N [--json]`` (``make
+bench`` calls it with the articles the running services get). Articles carry a ``language``;
+those whose language has an installed pipeline are analysed. Bare: ``nlp.pipe(texts,
+n_process=N)`` over title and text per article. newsflow: the worker pool the service runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+from newsflow.entity.logic import Document
+from newsflow.entity.models import ModelRegistry
+from newsflow.entity.workers import NerPool
+from newsflow.shared.settings import load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=Path, required=True, help="JSONL: language, text")
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    registry = ModelRegistry(
+        settings.entity_models,
+        max_length=settings.max_text_bytes,
+        fallback=settings.entity_fallback_models,
+    )
+    registry.load()
+    docs = [json.loads(line) for line in args.articles.open(encoding="utf-8")]
+    docs = [d for d in docs if registry.for_language(d.get("language")) is not None]
+    if not docs:
+        print(json.dumps({"articles": 0}) if args.json else "no article has a pipeline")
+        return 0
+    words = sum(len(d["text"].split()) + len(d.get("title", "").split()) for d in docs)
+    by_pipeline: dict[str, list[str]] = {}
+    pipelines = {}
+    for d in docs:
+        pipeline = registry.for_language(d["language"])
+        assert pipeline is not None
+        pipelines[pipeline.name] = pipeline
+        by_pipeline.setdefault(pipeline.name, []).extend([d.get("title", ""), d["text"]])
+    started = time.perf_counter()
+    for name, texts in by_pipeline.items():
+        for _ in pipelines[name].nlp.pipe(texts, batch_size=16, n_process=args.processes):
+            pass
+    bare = len(docs) / (time.perf_counter() - started)
+
+    pool = NerPool(
+        settings.entity_models,
+        fallback=settings.entity_fallback_models,
+        max_length=settings.max_text_bytes,
+        batch_size=16,
+        workers=args.processes,
+    )
+    documents = [Document(d["language"], d.get("title", ""), d["text"]) for d in docs]
+
+    async def run() -> float:
+        await pool.start()
+        began = time.perf_counter()
+        for i in range(0, len(documents), settings.batch_size):
+            await pool.extract(documents[i : i + settings.batch_size])
+        return len(documents) / (time.perf_counter() - began)
+
+    try:
+        ours = asyncio.run(run())
+    finally:
+        pool.shutdown()
+    result = {
+        "articles": len(docs),
+        "words_per_article": words / len(docs),
+        "processes": args.processes,
+        "bare_ner": bare,
+        "extractor_pool": ours,
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(
+            f"{len(docs)} articles on {args.processes} processes: bare nlp.pipe {bare:,.1f}/s, "
+            f"newsflow pool {ours:,.1f}/s (ratio {ours / bare:.2f})"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
