@@ -32,6 +32,7 @@ import time
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -330,9 +331,10 @@ class Bench:
             self._stop_pipeline(services, "pipeline")
             local.stop()
 
-    def latency(self, offered: float, seconds: float) -> list[float]:
+    def latency(self, offered: float, seconds: float) -> tuple[list[float], dict[str, list[float]]]:
         """End-to-end latency of each article (raw entry -> output entry, Redis clock) at a
-        fixed offered load, on a fresh Redis (so no article is a duplicate of an earlier run)."""
+        fixed offered load, on a fresh Redis (so no article is a duplicate of an earlier run),
+        and the time spent per hop (from the stages' trace timestamps)."""
         count = min(len(self.articles), max(50, int(offered * seconds)))
         entries = raw_entries(self.articles[:count])
         local = LocalRedis().start()
@@ -340,7 +342,7 @@ class Bench:
         try:
             services = self._start_pipeline(local.url)
 
-            async def go() -> list[float]:
+            async def go() -> tuple[list[float], dict[str, list[float]]]:
                 async with session(local.url) as redis:
                     raw_ms: dict[str, int] = {}
                     started = time.monotonic()
@@ -353,19 +355,34 @@ class Bench:
                     outputs = ["articles.enriched", "articles.duplicates"]
                     await _wait_len(redis, outputs, count, 600, services)
                     out: list[float] = []
+                    hops: dict[str, list[float]] = {}
                     for stream in outputs:
                         entries_out: Any = await redis.xrange(stream)
                         for entry_id, fields in entries_out:
                             article = _text(fields.get(b"id", b""))
-                            if article in raw_ms:
-                                done_ms = int(_text(entry_id).split("-")[0])
-                                out.append((done_ms - raw_ms[article]) / 1000)
-                    return out
+                            if article not in raw_ms:
+                                continue
+                            done_ms = int(_text(entry_id).split("-")[0])
+                            out.append((done_ms - raw_ms[article]) / 1000)
+                            trace = json.loads(_text(fields[b"event"])).get("trace", {})
+                            previous = raw_ms[article] / 1000
+                            for stage in ("dedup", "language", "entity"):
+                                if stage in trace:
+                                    at = datetime.fromisoformat(trace[stage]["at"]).timestamp()
+                                    hops.setdefault(stage, []).append(max(0.0, at - previous))
+                                    previous = at
+                    return out, hops
 
             return asyncio.run(go())
         finally:
             self._stop_pipeline(services, "pipeline")
             local.stop()
+
+
+def _percentile(values: Sequence[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -396,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     capacity = bench.capacity()
     print(f"measured: pipeline {capacity:,.1f} articles/s", flush=True)
     offered = capacity / 2
-    latencies = bench.latency(offered, args.latency_seconds)
+    latencies, hops = bench.latency(offered, args.latency_seconds)
 
     d, lang, ent = libs["dedup"], libs["language"], libs["entity"]
     # Bare libraries over the whole article mix, in articles/s of the mix: NER runs only on the
@@ -433,12 +450,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  language                    {stages['language']:>10,.0f} articles/s")
     print(f"  entity                      {entity_mix:>10,.1f} articles/s of the mix")
     print(f"  whole pipeline              {capacity:>10,.1f} articles/s")
-    p50 = statistics.median(latencies)
-    enough = len(latencies) >= 100
-    p99 = statistics.quantiles(latencies, n=100)[98] if enough else max(latencies)
+    p50, p90, p99 = (_percentile(latencies, q) for q in (50, 90, 99))
     print(f"\nend-to-end latency at {offered:,.1f} articles/s offered (50 % of capacity), "
-          f"{len(latencies)} articles: p50 {p50 * 1000:,.0f} ms, "
+          f"{len(latencies)} articles: p50 {p50 * 1000:,.0f} ms, p90 {p90 * 1000:,.0f} ms, "
           f"p99 {p99 * 1000:,.0f} ms")  # fmt: skip
+    for stage, values in hops.items():
+        print(f"  until {stage:<9} done: p50 {_percentile(values, 50) * 1000:,.0f} ms, "
+              f"p99 {_percentile(values, 99) * 1000:,.0f} ms")  # fmt: skip
     print("\npeak RSS per service (MB, NER workers included):")
     for name, mb in bench.rss.items():
         print(f"  {name:<22} {mb:>8,.0f}")
