@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,6 +92,8 @@ def test_tail_json_and_status(sync_redis: SyncRedis, settings: Settings, runner:
         )
     sync_redis.xgroup_create(settings.streams.enriched, "subscriber", id="0")
     sync_redis.xreadgroup("subscriber", "me", {settings.streams.enriched: ">"}, count=1)
+    # what a stage's replicas count as they go (shared.rates): 120 entries this minute
+    sync_redis.incrby(settings.key("rate", "subscriber", str(int(time.time() // 60))), 120)
 
     result = runner.invoke(
         app, ["tail", "enriched", "--from-start", "--count", "2", "--json"], env=_env(settings)
@@ -109,10 +112,15 @@ def test_tail_json_and_status(sync_redis: SyncRedis, settings: Settings, runner:
     assert enriched["length"] == 3
     (group,) = enriched["groups"]
     assert (group["name"], group["pending"], group["lag"]) == ("subscriber", 1, 2)
+    assert 0 <= group["oldest_pending_age_s"] < 60
+    assert group["per_second_last_minute"] == pytest.approx(2.0, abs=0.1)
+    (consumer,) = group["consumer_list"]
+    assert (consumer["name"], consumer["pending"]) == ("me", 1) and consumer["idle_s"] >= 0
     assert status[settings.streams.dlq]["length"] == 0
 
     result = runner.invoke(app, ["status"], env=_env(settings))
     assert result.exit_code == 0 and "DLQ size: 0" in result.output
+    assert "│ me " in result.output and "oldest" in result.output
 
 
 def test_bad_configuration_is_a_clear_error(runner: CliRunner) -> None:

@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 from newsflow.shared.errors import PermanentError
 from newsflow.shared.events import ArticleEvent, DeadLetter, InputLimits
 from newsflow.shared.metrics import StageMetrics
+from newsflow.shared.rates import count_handled
 from newsflow.shared.settings import Settings
 from newsflow.shared.wire import Entry, encode_dead_letter, encode_event
 
@@ -223,6 +224,7 @@ class StageRunner:
         if acked:
             pipe.xack(self.input_stream, self.group, *acked)
             pipe.hdel(self.failures_key, *acked)
+            count_handled(pipe, self.ctx.settings, self.group, len(acked), time.time())
         for entry, error in failed:
             record = json.dumps(
                 {

@@ -6,6 +6,7 @@ import asyncio
 import json
 import signal
 import sys
+import time
 from types import FrameType
 from typing import Annotated
 
@@ -17,7 +18,7 @@ from rich.table import Table
 from newsflow.cli.inputs import read_inputs
 from newsflow.cli.render import event_summary
 from newsflow.cli.services import SERVICES, ServiceGroup
-from newsflow.cli.status import collect_status, status_as_dict
+from newsflow.cli.status import StreamStatus, collect_status, status_as_dict, status_table
 from newsflow.cli.streams_io import read_events
 from newsflow.shared.dlq import list_letters, replay
 from newsflow.shared.publisher import ArticlePublisher
@@ -132,30 +133,37 @@ def tail(
 def status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    watch: Annotated[
+        float, typer.Option("--watch", help="Refresh every SECONDS (Ctrl-C to stop); 0: once.")
+    ] = 0.0,
 ) -> None:
-    """Per stream: length; per consumer group: lag and pending; the DLQ size."""
+    """Per stream: length; per consumer group: lag, pending (and the oldest pending entry's
+    age), throughput over the last minute, consumers and their idle times; the DLQ size."""
     settings = _settings(ctx)
 
-    async def _run() -> None:
+    async def _once() -> list[StreamStatus]:
         async with session(settings.redis_dsn()) as redis:
-            streams = await collect_status(redis, settings)
+            return await collect_status(redis, settings)
+
+    def _show(streams: list[StreamStatus]) -> None:
         if as_json:
             sys.stdout.write(json.dumps(status_as_dict(streams)) + "\n")
+            sys.stdout.flush()
             return
-        table = Table(title=f"newsflow status ({settings.redis_display()})")
-        for col in ("stream", "length", "group", "consumers", "lag", "pending"):
-            table.add_column(col)
-        for s in streams:
-            if not s.groups:
-                table.add_row(s.name, str(s.length), "-", "", "", "")
-            for g in s.groups:
-                lag = "?" if g.lag is None else str(g.lag)
-                table.add_row(s.name, str(s.length), g.name, str(g.consumers), lag, str(g.pending))
-        console.print(table)
-        dlq = next(s for s in streams if s.name == settings.streams.dlq)
-        console.print(f"DLQ size: {dlq.length}")
+        console.print(status_table(streams, settings))
 
-    asyncio.run(_run())
+    if watch <= 0:
+        _show(asyncio.run(_once()))
+        return
+    try:
+        while True:
+            streams = asyncio.run(_once())
+            if not as_json:
+                console.clear()
+            _show(streams)
+            time.sleep(watch)  # the refresh interval the user asked for
+    except KeyboardInterrupt:
+        pass
 
 
 dlq_app = typer.Typer(no_args_is_help=True, help="Inspect and replay the dead-letter stream.")
