@@ -9,7 +9,7 @@ export UV_PYTHON ?= 3.11
 DATA ?= ../shared/eval
 
 .PHONY: help uv sync demo test test-unit test-integration test-e2e test-faults lint format clean \
-	eval eval-dedup eval-language eval-entity bench bench-dedup
+	eval eval-dedup eval-language eval-entity bench bench-dedup docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ bench: sync ## bare libraries, each running stage, no-op stage, pipeline, latenc
 
 bench-dedup: sync ## dedup stage rate beside bare rensa, Redis bytes per article (DATA=...)
 	$(UV) run --frozen python -m newsflow.dedup.bench --data $(DATA)
+
+docs: sync ## regenerate the AsyncAPI document of the streams (shared/asyncapi.json)
+	$(UV) run --frozen python -m newsflow.cli.asyncapi --out shared/asyncapi.json
 
 lint: sync ## ruff and mypy (strict on services/ and shared/)
 	$(UV) run --frozen ruff check .
