@@ -24,6 +24,7 @@ from faststream import FastStream
 from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.exceptions import StreamGroupNotFoundError
+from faststream.redis.prometheus import RedisPrometheusMiddleware
 
 from newsflow.shared.health import HealthServer
 from newsflow.shared.logging import configure_logging
@@ -44,11 +45,14 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
     input_stream = stage.input_stream(settings)
     group = settings.group(stage.service)
 
+    metrics = StageMetrics(stage.service, input_stream, group, settings.streams.dlq)
     broker = RedisBroker(
         settings.redis_dsn(),
         logger=logger,
         log_level=logging.DEBUG,
         graceful_timeout=settings.shutdown_timeout_s,
+        # FastStream's own per-batch metrics (faststream_*), beside newsflow's (newsflow_*).
+        middlewares=[RedisPrometheusMiddleware(registry=metrics.registry, app_name=stage.service)],
     )
     subscriber = broker.subscriber(
         stream=StreamSub(
@@ -64,7 +68,6 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
         title=f"{stage.service}:{input_stream}",
     )
     app = FastStream(broker, logger=logger)
-    metrics = StageMetrics(stage.service, input_stream, group, settings.streams.dlq)
     state: dict[str, Any] = {"recovering": False}
     stop = asyncio.Event()
 
