@@ -116,7 +116,7 @@ async def test_metrics_count_outcomes_duplicates_lag_and_latency(
     assert _metric(body, "newsflow_entry_age_seconds_count", **service) == 3
     assert _metric(body, "newsflow_group_lag", **service) == 0
     assert _metric(body, "newsflow_group_pending", **service) == 0
-    assert _metric(body, "newsflow_stream_length", stream=settings.streams.dlq) == 1
+    assert _metric(body, "newsflow_stream_length", stream=settings.streams.raw) == 3
     assert _metric(body, "newsflow_model_load_seconds", **service) > 0
     # FastStream's middleware counts the batches it delivered to the handler.
     assert _metric(body, "faststream_received_messages_total", app_name="dedup") >= 1

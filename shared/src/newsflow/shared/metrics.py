@@ -20,11 +20,10 @@ _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 class StageMetrics:
     """One registry per service (not the global one: tests run several stages per process)."""
 
-    def __init__(self, service: str, input_stream: str, group: str, dlq: str) -> None:
+    def __init__(self, service: str, input_stream: str, group: str) -> None:
         self.service = service
         self.input_stream = input_stream
         self.group = group
-        self.dlq = dlq
         self.registry = CollectorRegistry()
         labels = ["service"]
         self.entries = Counter(
@@ -80,7 +79,7 @@ class StageMetrics:
             registry=self.registry,
         )
         self.stream_length = Gauge(
-            "newsflow_stream_length", "XLEN of a stream", ["stream"], registry=self.registry
+            "newsflow_stream_length", "XLEN of the input stream", ["stream"], registry=self.registry
         )
 
     def observe_batch(
@@ -117,8 +116,8 @@ class StageMetrics:
                 lag = g.get("lag")
                 if lag is not None:
                     self.lag.labels(self.service).set(int(lag))
-        for stream in (self.input_stream, self.dlq):
-            self.stream_length.labels(stream).set(await client.xlen(stream))
+        # Only the input stream: a service may write the DLQ but not read it (ACL).
+        self.stream_length.labels(self.input_stream).set(await client.xlen(self.input_stream))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -45,7 +45,7 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
     input_stream = stage.input_stream(settings)
     group = settings.group(stage.service)
 
-    metrics = StageMetrics(stage.service, input_stream, group, settings.streams.dlq)
+    metrics = StageMetrics(stage.service, input_stream, group)
     broker = RedisBroker(
         settings.redis_dsn(),
         logger=logger,
