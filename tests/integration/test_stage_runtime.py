@@ -170,3 +170,54 @@ async def test_ensure_group_starts_at_zero_and_is_idempotent(
     assert await ensure_group(redis, stream, "g") is False
     resp = await redis.xreadgroup("g", "c", {stream: ">"}, count=10)
     assert len(resp[0][1]) == 1, "a backlog written before the group exists is delivered"
+
+
+# Busy the server for 0.8 s (scripts run alone): replies to everything queued meanwhile wait.
+_BUSY_LUA = """
+local t = redis.call('TIME')
+local start = t[1] * 1000000 + t[2]
+while true do
+  local n = redis.call('TIME')
+  if n[1] * 1000000 + n[2] - start > 800000 then break end
+end
+return 1
+"""
+
+
+async def test_a_timed_out_transaction_is_not_sent_twice(redis: Redis, settings: Settings) -> None:
+    """The output transaction's reply can time out after Redis applied it (a busy server, a
+    starved client). Sending it again would write every output twice; it must fail instead,
+    and what it did stays done exactly once."""
+    from newsflow.shared.redis_streams import connect
+
+    stage = UpperStage()
+    slow = connect(settings.redis_url, retry_timeouts=False, socket_timeout=0.2)
+    ctx = StageContext(
+        settings=settings, service="upper", consumer="c1", redis=redis, transactions=slow
+    )
+    await stage.start(ctx)
+    await ensure_group(redis, settings.streams.raw, settings.group("upper"))
+    runner = StageRunner(stage, ctx)
+    for i in range(3):
+        await redis.xadd(
+            settings.streams.raw, encode_article({"id": f"t{i}", "title": "ok", "text": "fine"})
+        )
+    batch = await _read_batch(redis, settings, runner.group)
+    busy = connect(settings.redis_url)
+    try:
+        blocker = asyncio.create_task(busy.eval(_BUSY_LUA, 0))
+        await asyncio.sleep(0.05)  # ordering only: the script must be running before EXEC
+        from redis.exceptions import TimeoutError as RedisTimeout
+
+        with pytest.raises(RedisTimeout):
+            await runner.run_batch(batch)
+        assert await blocker == 1
+        # Whether Redis still ran the abandoned transaction or dropped it with the closed
+        # connection, it is all or nothing, and never twice: 3 outputs and nothing pending, or
+        # no output and all 3 still pending for the reclaimer.
+        outputs = await redis.xlen(settings.streams.unique)
+        pending = (await redis.xpending(settings.streams.raw, runner.group))["pending"]
+        assert (outputs, pending) in {(3, 0), (0, 3)}
+    finally:
+        await busy.aclose()
+        await slow.aclose()

@@ -9,7 +9,13 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import AuthenticationError, AuthorizationError, ResponseError
+from redis.exceptions import (
+    AuthenticationError,
+    AuthorizationError,
+    ConnectionError,
+    ResponseError,
+    TimeoutError,
+)
 
 
 class OutageRetry(Retry):
@@ -31,18 +37,35 @@ class OutageRetry(Retry):
         return await super().call_with_retry(do, fail, retryable, with_failure_count)
 
 
-def connect(url: str) -> Redis:
+# A reply slower than this is an outage (redis-py's default is 5 s, which a busy host can hit).
+SOCKET_TIMEOUT_S = 30.0
+
+
+def connect(
+    url: str, *, retry_timeouts: bool = True, socket_timeout: float = SOCKET_TIMEOUT_S
+) -> Redis:
     """A client for newsflow's own commands (bytes in, bytes out).
 
-    Connection errors and timeouts are retried a few times with jittered exponential backoff
-    (a Redis restart or failover), then raised to the caller's own retry loop (the stage's
-    subscriber and reclaimer retry forever; a failed batch stays pending).
+    Connection errors (and, unless ``retry_timeouts`` is False, timeouts) are retried a few
+    times with jittered exponential backoff (a Redis restart or failover), then raised to the
+    caller's own retry loop (the stage's subscriber and reclaimer retry forever; a failed batch
+    stays pending). The stage's output transaction uses ``retry_timeouts=False``: a MULTI/EXEC
+    whose reply timed out may have been applied, and sending it again would write its outputs
+    twice; left failed, its entries stay pending and the reclaimer settles them.
     """
+    errors: tuple[type[Exception], ...] = (
+        (ConnectionError, TimeoutError) if retry_timeouts else (ConnectionError,)
+    )
     return Redis.from_url(
         url,
         decode_responses=False,
         health_check_interval=30,
-        retry=OutageRetry(ExponentialWithJitterBackoff(cap=1.0, base=0.1), retries=4),
+        socket_timeout=socket_timeout,
+        retry=OutageRetry(
+            ExponentialWithJitterBackoff(cap=1.0, base=0.1),
+            retries=4,
+            supported_errors=errors,  # type: ignore[arg-type]
+        ),
     )
 
 

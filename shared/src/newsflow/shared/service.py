@@ -114,12 +114,15 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
     async def _start() -> None:
         client = connect(settings.redis_dsn())
         created = await ensure_group(client, input_stream, group)
+        transactions = connect(settings.redis_dsn(), retry_timeouts=False)
+        state["transactions"] = transactions
         ctx = StageContext(
             settings=settings,
             service=stage.service,
             consumer=consumer,
             redis=client,
             limits=settings.input_limits(),
+            transactions=transactions,
         )
         started = time.perf_counter()
         await stage.start(ctx)
@@ -187,9 +190,10 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
         if health is not None:
             await health.stop()
         await stage.close()
-        client = state.get("redis")
-        if client is not None:
-            await client.aclose()
+        for name in ("redis", "transactions"):
+            client = state.get(name)
+            if client is not None:
+                await client.aclose()
         log.info("stage stopped", consumer=consumer)
 
     return app

@@ -63,6 +63,8 @@ class StageContext:
     consumer: str
     redis: Redis
     limits: InputLimits = field(default_factory=InputLimits)
+    # For the output transaction: never re-sent after a timeout (see redis_streams.connect).
+    transactions: Redis | None = None
 
 
 class Stage(Protocol):
@@ -194,7 +196,7 @@ class StageRunner:
 
         result = BatchResult(failed=sorted(failed_ids))
         routed_streams: list[str] = []
-        pipe = self.ctx.redis.pipeline(transaction=True)
+        pipe = (self.ctx.transactions or self.ctx.redis).pipeline(transaction=True)
         for entry, event, outcome in done:
             if isinstance(outcome, Rejected):
                 letters.append(
