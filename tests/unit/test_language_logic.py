@@ -173,3 +173,19 @@ def test_language_hint_is_a_prior_not_a_verdict(identifier: LanguageIdentifier) 
 
     assert identifier.identify(ENGLISH, hint="fr").code == "en", "clear text wins over a hint"
     assert (_primary("nb-NO"), _primary("zh_Hant"), _primary("EN")) == ("no", "zh", "en")
+
+
+def test_script_rules() -> None:
+    from newsflow.language.logic import script_rule
+
+    assert script_rule("ja", Counter({"Hani": 10})) == "zh"  # no kana: not Japanese
+    assert script_rule("zh", Counter({"Hani": 5, "Hira": 5})) == "ja"  # kana: Japanese
+    assert script_rule("zh", Counter({"Hani": 40, "Hira": 1})) == "zh"  # a stray kana
+    assert script_rule("ja", Counter({"Hang": 10, "Hani": 1})) == "ko"  # Hangul: Korean
+    assert script_rule("en", Counter({"Latn": 10})) == "en"
+
+
+def test_a_hint_is_weighed_even_when_a_script_rule_decided(
+    identifier: LanguageIdentifier,
+) -> None:
+    assert identifier.identify("서울시는 새로운 교통 계획을 발표했다", hint="ja").code == "ko"

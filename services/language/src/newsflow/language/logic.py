@@ -50,12 +50,12 @@ def script_rule(code: str, counts: Counter[str]) -> str:
     none; Hangul is Korean."""
     han = counts["Hani"]
     kana = counts["Hira"] + counts["Kana"]
+    if code in {"zh", "ja"} and counts["Hang"] > han + kana:
+        return "ko"
     if code == "ja" and han and not kana:
         return "zh"
     if code == "zh" and kana > 0.1 * (kana + han):
         return "ja"
-    if code in {"zh", "ja"} and counts["Hang"] > han + kana:
-        return "ko"
     return code
 
 
@@ -219,12 +219,12 @@ class LanguageIdentifier:
         total_letters = sum(p.letters for p in pieces)
         # Scripts that write a word in one or two characters carry more per letter.
         dense = sum(counts[s] for s in _DENSE_SCRIPTS)
-        if total_letters + 2 * dense < self.min_letters:
+        if (amount := total_letters + 2 * dense) < self.min_letters:
             return LanguageSection(
                 code="und",
                 confidence=0.0,
                 script=dominant_script(counts),
-                reason=f"too little text: {total_letters} letters, need {self.min_letters}",
+                reason=f"too little text: {amount} letters, need {self.min_letters}",
             )
         dist, lines, confidence = self._aggregate(pieces)
         unsure = self.second is not None and confidence < self.ask_below
@@ -241,7 +241,7 @@ class LanguageIdentifier:
                 code: p * (HINT_PRIOR if code == hinted else 1.0) for code, p in dist.items()
             }
             norm = sum(weighted.values())
-            if weighted[hinted] > weighted[best]:
+            if weighted[hinted] > weighted.get(best, 0.0):
                 dist = {code: w / norm for code, w in weighted.items()}
                 best = hinted
                 confidence = dist[best]
