@@ -8,7 +8,8 @@ ten consecutive UNER EWT sentences, so the entity stage has work), side by side:
    ``nlp.pipe`` on as many processes as the entity service uses (``newsflow.entity.bench``);
 2. a no-op stage (``newsflow.cli.noop``): the runtime's own ceiling, in messages/s;
 3. each stage as a running service (the compose command, a private redis-server), fed its
-   real input as a backlog: articles/s from ready to the last output;
+   real input as a backlog (language and entity: the unique articles four times over, for a
+   measurement window of several seconds): articles/s from ready to the last output;
 4. the whole pipeline end to end (all three services at once), articles/s;
 5. end-to-end latency (raw entry -> enriched/duplicate entry, Redis clock) at a fixed offered
    load of 50 % of the measured pipeline capacity: p50 / p99;
@@ -206,8 +207,15 @@ def run_library_benches(articles_file: Path, processes: int) -> dict[str, dict[s
 
 
 class Bench:
-    def __init__(self, articles: list[dict[str, str]], workdir: Path, processes: int) -> None:
+    def __init__(
+        self,
+        articles: list[dict[str, str]],
+        workdir: Path,
+        processes: int,
+        backlog_copies: int = 4,
+    ) -> None:
         self.articles = articles
+        self.backlog_copies = backlog_copies
         self.workdir = workdir
         self.processes = processes
         self.rss: dict[str, float] = {}
@@ -278,6 +286,15 @@ class Bench:
                 async with session(local.url) as redis:
                     return int(await redis.xlen(stream))
 
+            async def repeat_backlog(stream: str, times: int) -> None:
+                """A longer backlog for a steadier figure: the same events again (new entry
+                ids; the stages do not mind seeing an article id twice)."""
+                async with session(local.url) as redis:
+                    original: Any = await redis.xrange(stream)
+                    copies = [fields for _, fields in original] * (times - 1)
+                    await _xadd_all(redis, stream, copies)
+
+            asyncio.run(repeat_backlog("articles.unique", self.backlog_copies))
             unique = asyncio.run(count("articles.unique"))
             # The next stage's group is created at 0 on start: the backlog is its input.
             # Measured from the moment it is ready (models loaded) to its last output.
