@@ -13,7 +13,6 @@ official model, instead of a number.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import time
@@ -22,10 +21,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from newsflow.entity.bench import pool_rate
 from newsflow.entity.labels import normalise_label
 from newsflow.entity.logic import Document, EntityExtractor
 from newsflow.entity.models import ModelRegistry
-from newsflow.entity.workers import NerPool
 from newsflow.shared.settings import Settings, load_settings
 
 # Published NER F-scores of the official spaCy 3.8 pipelines (each on its own test set).
@@ -198,26 +197,7 @@ def throughput(
     for _ in pipeline.nlp.pipe(articles, batch_size=16, n_process=workers):
         pass
     bare = len(articles) / (time.perf_counter() - started)
-    pool = NerPool(
-        settings.entity_models,
-        fallback=settings.entity_fallback_models,
-        max_length=settings.max_text_bytes,
-        batch_size=16,
-        workers=workers,
-    )
-    documents = [Document("en", "", a) for a in articles]
-
-    async def run() -> float:
-        await pool.start()
-        began = time.perf_counter()
-        for i in range(0, len(documents), settings.batch_size):
-            await pool.extract(documents[i : i + settings.batch_size])
-        return len(documents) / (time.perf_counter() - began)
-
-    try:
-        ours = asyncio.run(run())
-    finally:
-        pool.shutdown()
+    ours = pool_rate([Document("en", "", a) for a in articles], settings, workers)
     print(
         f"\nthroughput on {workers} processes ({len(articles)} articles of 10 sentences, "
         f"{words / len(articles):.0f} words each): bare nlp.pipe {bare:,.1f} articles/s "
