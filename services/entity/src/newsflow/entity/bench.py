@@ -53,11 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     settings = load_settings()
-    registry = ModelRegistry(
-        settings.entity_models,
-        max_length=settings.max_text_bytes,
-        fallback=settings.entity_fallback_models,
-    )
+    registry = ModelRegistry.from_settings(settings)
     registry.load()
     docs = [json.loads(line) for line in args.articles.open(encoding="utf-8")]
     docs = [d for d in docs if registry.for_language(d.get("language")) is not None]

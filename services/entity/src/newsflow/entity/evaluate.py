@@ -214,11 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = load_settings()
-    registry = ModelRegistry(
-        settings.entity_models,
-        max_length=settings.max_text_bytes,
-        fallback=settings.entity_fallback_models,
-    )
+    registry = ModelRegistry.from_settings(settings)
     loaded = registry.load()
     print(f"installed pipelines: {loaded or 'none'}")
     extractor = EntityExtractor(registry, batch_size=64)

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from newsflow.shared.settings import Settings
+
 
 @dataclass(frozen=True, slots=True)
 class LoadedModel:
@@ -69,6 +71,15 @@ class ModelRegistry:
         self._by_package: dict[str, LoadedModel] = {}
         self._by_language: dict[str, Pipeline] = {}
         self._fallback: Pipeline | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ModelRegistry:
+        """The registry the service's settings describe (not loaded yet)."""
+        return cls(
+            settings.entity_models,
+            max_length=settings.max_text_bytes,
+            fallback=settings.entity_fallback_models,
+        )
 
     def _load_package(self, package: str) -> LoadedModel:
         import spacy
