@@ -29,7 +29,7 @@ from newsflow.shared.events import ArticleEvent, DeadLetter, InputLimits
 from newsflow.shared.metrics import StageMetrics
 from newsflow.shared.rates import count_handled
 from newsflow.shared.settings import Settings
-from newsflow.shared.wire import Entry, encode_dead_letter, encode_event
+from newsflow.shared.wire import Entry, decode_event, encode_dead_letter, encode_event
 
 # How long the last error of a pending entry is kept (the retry cap acts much sooner).
 FAILURE_RECORD_TTL = 7 * 24 * 3600
@@ -87,6 +87,14 @@ class Stage(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class EventInput:
+    """For stages that read events an earlier stage wrote (language, entity): the one way to
+    decode them."""
+
+    def decode(self, entry: Entry) -> ArticleEvent:
+        return decode_event(entry.fields)
 
 
 def dead_letter(

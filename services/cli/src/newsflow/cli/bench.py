@@ -35,11 +35,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from redis.asyncio import Redis
 
-from newsflow.cli.services import local_argv, service_command
+from newsflow.cli.services import local_argv, service_command, wait_or_kill
 from newsflow.shared.events import ArticleEvent, DedupSection
 from newsflow.shared.local_redis import LocalRedis, free_port
 from newsflow.shared.redis_streams import session
@@ -108,14 +108,16 @@ class Service:
     log: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    _log_file: IO[bytes] | None = None
 
     def start(self) -> Service:
         env = {**os.environ, **self.env, "NEWSFLOW_HEALTH_PORT": str(self.port)}
         env.setdefault("NEWSFLOW_LOG_LEVEL", "WARNING")
+        self._log_file = self.log.open("ab")
         self.proc = subprocess.Popen(
             local_argv(self.command),
             env=env,
-            stdout=self.log.open("ab"),
+            stdout=self._log_file,
             stderr=subprocess.STDOUT,
         )
         return self
@@ -148,11 +150,9 @@ class Service:
         rss = peak_rss_mb(self.proc.pid)
         if self.proc.poll() is None:
             self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            wait_or_kill(self.proc, 30)
+        if self._log_file is not None:
+            self._log_file.close()
         return rss
 
 

@@ -14,11 +14,10 @@ from faststream import FastStream
 from newsflow.shared.events import ArticleEvent
 from newsflow.shared.service import build_app
 from newsflow.shared.settings import Settings, load_settings
-from newsflow.shared.stage import Outcome, Routed, StageContext
-from newsflow.shared.wire import Entry, decode_event
+from newsflow.shared.stage import EventInput, Outcome, Routed, StageContext
 
 
-class NoopStage:
+class NoopStage(EventInput):
     service = "noop"
 
     def __init__(self) -> None:
@@ -26,9 +25,6 @@ class NoopStage:
 
     def input_stream(self, settings: Settings) -> str:
         return settings.streams.unique
-
-    def decode(self, entry: Entry) -> ArticleEvent:
-        return decode_event(entry.fields)
 
     async def start(self, ctx: StageContext) -> None:
         self._output = ctx.settings.streams.language

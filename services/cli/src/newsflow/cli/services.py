@@ -28,6 +28,15 @@ def local_argv(command: Sequence[str]) -> list[str]:
     return [str(candidate) if candidate.exists() else program, *rest]
 
 
+def wait_or_kill(proc: subprocess.Popen[bytes], timeout: float) -> int:
+    """Wait for a process that was asked to stop; SIGKILL it after ``timeout`` seconds."""
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
 class ServiceGroup:
     """Starts services as child processes and stops them gracefully (SIGTERM, then SIGKILL)."""
 
@@ -77,11 +86,7 @@ class ServiceGroup:
         deadline = time.monotonic() + timeout
         codes: dict[str, int] = {}
         for name, proc in self.procs.items():
-            try:
-                codes[name] = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                codes[name] = proc.wait()
+            codes[name] = wait_or_kill(proc, max(0.1, deadline - time.monotonic()))
         for log in self._logs:
             log.close()
         self._logs.clear()

@@ -15,11 +15,10 @@ from newsflow.entity.workers import NerPool
 from newsflow.shared.events import ArticleEvent
 from newsflow.shared.service import build_app
 from newsflow.shared.settings import Settings, load_settings
-from newsflow.shared.stage import Outcome, Routed, StageContext
-from newsflow.shared.wire import Entry, decode_event
+from newsflow.shared.stage import EventInput, Outcome, Routed, StageContext
 
 
-class EntityStage:
+class EntityStage(EventInput):
     service = "entity"
 
     def __init__(self) -> None:
@@ -29,9 +28,6 @@ class EntityStage:
 
     def input_stream(self, settings: Settings) -> str:
         return settings.streams.language
-
-    def decode(self, entry: Entry) -> ArticleEvent:
-        return decode_event(entry.fields)
 
     async def start(self, ctx: StageContext) -> None:
         self._consumer = ctx.consumer

@@ -12,12 +12,11 @@ from newsflow.language.logic import LanguageIdentifier
 from newsflow.shared.events import ArticleEvent
 from newsflow.shared.service import build_app
 from newsflow.shared.settings import Settings, load_settings
-from newsflow.shared.stage import Outcome, Routed, StageContext
+from newsflow.shared.stage import EventInput, Outcome, Routed, StageContext
 from newsflow.shared.textrepair import repair
-from newsflow.shared.wire import Entry, decode_event
 
 
-class LanguageStage:
+class LanguageStage(EventInput):
     service = "language"
 
     def __init__(self) -> None:
@@ -27,9 +26,6 @@ class LanguageStage:
 
     def input_stream(self, settings: Settings) -> str:
         return settings.streams.unique
-
-    def decode(self, entry: Entry) -> ArticleEvent:
-        return decode_event(entry.fields)
 
     async def start(self, ctx: StageContext) -> None:
         self._consumer = ctx.consumer
