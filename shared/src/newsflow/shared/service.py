@@ -33,7 +33,7 @@ from newsflow.shared.reclaim import Reclaimer
 from newsflow.shared.redis_streams import connect, ensure_group, group_info
 from newsflow.shared.settings import Settings
 from newsflow.shared.stage import Stage, StageContext, StageRunner
-from newsflow.shared.wire import batch_entry_parser, entries_from_body
+from newsflow.shared.wire import Entry, batch_entry_decoder, batch_entry_parser
 
 
 def build_app(stage: Stage, settings: Settings) -> FastStream:
@@ -64,6 +64,7 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
             polling_interval=settings.block_ms,
         ),
         parser=batch_entry_parser,
+        decoder=batch_entry_decoder,
         ack_policy=AckPolicy.MANUAL,
         title=f"{stage.service}:{input_stream}",
     )
@@ -72,8 +73,9 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
     stop = asyncio.Event()
 
     @subscriber
-    async def handle(body: list[dict[str, Any]]) -> None:
-        await state["runner"].run_batch(entries_from_body(body))
+    async def handle(body: Any) -> None:  # list[Entry], from batch_entry_decoder
+        entries: list[Entry] = body
+        await state["runner"].run_batch(entries)
 
     async def recover_group() -> None:
         """Recreate the group (and the stream) and restart the subscriber, with backoff."""

@@ -143,23 +143,45 @@ def decode_fields(raw: Mapping[bytes | str, bytes | str]) -> Fields:
 StreamMessageParser = Callable[[Mapping[str, Any]], Awaitable[Any]]
 
 
+class EntryBatch:
+    """The entries of one read, decoded once. FastStream carries it as the message body; its
+    length is the bytes read (FastStream's message-size metric)."""
+
+    __slots__ = ("entries", "size")
+
+    def __init__(self, entries: list[Entry], size: int) -> None:
+        self.entries = entries
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+
 async def batch_entry_parser(message: Mapping[str, Any], original: StreamMessageParser) -> Any:
-    """FastStream parser for batch stream subscribers: hands the handler ``[{entry_id, fields}]``.
+    """FastStream parser for batch stream subscribers: the message body is an
+    :class:`EntryBatch`.
 
-    FastStream's own parser only understands its ``__data__`` envelope; newsflow's entries are
-    plain fields so that any client can read and write them. This wraps each entry, whatever its
-    form, into that envelope, so FastStream's machinery (acks, context, logging) stays intact.
+    FastStream's own parser only understands its ``__data__`` envelope, and would re-encode
+    every entry as JSON twice and decode it again; newsflow's entries are plain fields so that
+    any client can read and write them. FastStream builds the message from the read without
+    its entries (so its acks, context and metrics see the real entry ids), and the entries are
+    decoded here once.
     """
-    wrapped = []
+    entries = []
+    size = 0
     for entry_id, raw in zip(message["message_ids"], message["data"], strict=True):
-        payload = {
-            "entry_id": entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id),
-            "fields": decode_fields(raw),
-        }
-        envelope = {"data": json.dumps(payload, ensure_ascii=False), "headers": {}}
-        wrapped.append({FASTSTREAM_FIELD.encode(): json.dumps(envelope).encode()})
-    return await original({**message, "data": wrapped})
+        fields = decode_fields(raw)
+        size += sum(map(len, fields.values()))
+        entries.append(
+            Entry(entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id), fields)
+        )
+    msg = await original({**message, "data": []})
+    msg.raw_message = message
+    msg.body = EntryBatch(entries, size)
+    return msg
 
 
-def entries_from_body(body: list[dict[str, Any]]) -> list[Entry]:
-    return [Entry(entry_id=str(item["entry_id"]), fields=dict(item["fields"])) for item in body]
+async def batch_entry_decoder(msg: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream decoder paired with :func:`batch_entry_parser`: the body is already decoded."""
+    body = msg.body
+    return body.entries if isinstance(body, EntryBatch) else await original(msg)
