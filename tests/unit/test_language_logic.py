@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 
 import pytest
@@ -128,7 +129,11 @@ def test_all_caps_text(identifier: LanguageIdentifier) -> None:
 
 def test_cleaning_removes_urls_emails_markup_digits() -> None:
     line = "<p>Contact news@example.com or https://example.com/a?b=1 &amp; call 555-1234</p>"
-    assert clean_line(line) == "Contact or call -"
+    cleaned = clean_line(line)
+    assert cleaned.split() == ["Contact", "or", "call", "-"]
+    assert all(ch == " " or not ch.isspace() for ch in cleaned)
+    # Whitespace fastText would not split on becomes ASCII spaces.
+    assert clean_line("Ein\u00a0Satz\u2009mit\tAbstand ") == "Ein Satz mit Abstand"
 
 
 def test_newlines_do_not_break_prediction(identifier: LanguageIdentifier) -> None:
@@ -161,6 +166,24 @@ def test_script_runs_split_mixed_lines() -> None:
         ("Ein Satz.", 7),
         ("Ещё одна фраза!", 12),
     ]
+
+
+def test_letters_are_counted_with_their_combining_marks() -> None:
+    # Devanagari vowel signs are combining marks: "पाठ" is three letters, not two.
+    hindi = "अभी अंतिम पाठ शेष है।"
+    expected = sum(1 for ch in hindi if ch.isalpha() or unicodedata.category(ch)[0] == "M")
+    assert script_runs_counted(hindi, Counter()) == [(hindi, expected)]
+    # Latin lines take a faster path; it counts the same letters (combining accents too) and
+    # nothing else (punctuation, symbols, fractions).
+    latin = "Grüße, Welt! Cafe\u0301 – ½ ² § ø ŋ ẞ"
+    expected = sum(1 for ch in latin if ch.isalpha() or unicodedata.category(ch)[0] == "M")
+    counts: Counter[str] = Counter()
+    assert script_runs_counted(latin, counts) == [(latin, expected)]
+    assert counts == Counter({"Latn": expected})
+
+
+def test_a_short_hindi_sentence_has_enough_letters(identifier: LanguageIdentifier) -> None:
+    assert identifier.identify("अभी अंतिम पाठ शेष है।").code == "hi"
 
 
 def test_foreign_phrase_inside_an_english_line(identifier: LanguageIdentifier) -> None:

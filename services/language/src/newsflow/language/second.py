@@ -18,14 +18,18 @@ from collections.abc import Iterable
 from typing import Any
 
 # Close languages that fastText confuses on short text: when one is a candidate, all are.
+# Members lingua does not know (fastText's pnb, ne, hbs, ...) lead to the ones it knows.
 CONFUSABLE: tuple[frozenset[str], ...] = (
-    frozenset({"nb", "nn", "da", "sv"}),
-    frozenset({"bs", "hr", "sr"}),
+    frozenset({"nb", "nn", "da", "sv", "no"}),
+    frozenset({"bs", "hr", "sr", "hbs"}),
     frozenset({"ms", "id"}),
     frozenset({"ru", "uk", "bg", "mk", "be"}),
-    frozenset({"fa", "ur", "ar"}),
-    frozenset({"zh", "ja"}),
+    frozenset({"fa", "ur", "ar", "pnb"}),
+    frozenset({"hi", "mr", "ne", "bh", "mai", "sa", "gom", "new"}),
+    frozenset({"zh", "ja", "wuu", "yue"}),
 )
+# Each member of a confusable group -> the group.
+SIBLINGS: dict[str, frozenset[str]] = {code: group for group in CONFUSABLE for code in group}
 # Languages lingua knows and lid.176 does not (or folds into another), by script.
 LID176_MISSING: dict[str, frozenset[str]] = {
     "Latn": frozenset({"bs", "lg", "mi", "sn", "so", "st", "tn", "ts", "xh", "yo", "zu"}),
@@ -59,9 +63,7 @@ def candidates(
             continue
         for mapped in FROM_FASTTEXT.get(code, (code,)):
             picked.add(mapped)
-            for group in CONFUSABLE:
-                if mapped in group:
-                    picked |= group
+            picked |= SIBLINGS.get(mapped, frozenset())
     if script:
         picked |= LID176_MISSING.get(script, frozenset())
     return frozenset(picked & known)
