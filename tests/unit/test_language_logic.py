@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from newsflow.language.logic import LanguageIdentifier, clean_line, fold_shouting
+from newsflow.language.logic import LanguageIdentifier, clean_line, fold_shouting, line_runs
 from newsflow.shared.scripts import dominant_script, script_runs_counted
 
 
@@ -134,6 +134,35 @@ def test_cleaning_removes_urls_emails_markup_digits() -> None:
     assert all(ch == " " or not ch.isspace() for ch in cleaned)
     # Whitespace fastText would not split on becomes ASCII spaces.
     assert clean_line("Ein\u00a0Satz\u2009mit\tAbstand ") == "Ein Satz mit Abstand"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Die Regierung hat am 12. März 2024 (Quelle: dpa) neue Regeln beschlossen.\n",
+        "Plain ASCII line with snake_case_words and 3,5 % and 1_000\r\n",
+        "<b>Mehr:</b> https://example.com/x?id=1 oder news@example.com &amp; café\n",
+        "Tabs\tand\u00a0no-break\u2009thin spaces\n",
+        "Arabic-Indic digits ٠١٢٣ and fullwidth ２０２４ in a Latin line",
+        "مرحبا بكم في الموقع The council met today. 2024",
+        "अभी अंतिम पाठ शेष है। (2014)",
+        "Cafe\u0301 – ½ ² § ø ŋ ẞ … «quoted» —",
+        "   ",
+        "--- *** ---",
+        "東京タワーは月曜日に再開した。",
+    ],
+)
+def test_fast_line_path_matches_cleaning_then_splitting(raw: str) -> None:
+    fast_counts: Counter[str] = Counter()
+    fast = line_runs(raw, fast_counts)
+    slow_counts: Counter[str] = Counter()
+    slow = script_runs_counted(clean_line(raw), slow_counts)
+
+    def words(runs: list[tuple[str, int]]) -> list[tuple[list[str], int]]:
+        return [(run.split(), n) for run, n in runs]
+
+    assert words(fast) == words(slow)
+    assert fast_counts == slow_counts
 
 
 def test_newlines_do_not_break_prediction(identifier: LanguageIdentifier) -> None:

@@ -34,16 +34,22 @@ class LanguageStage(EventInput):
 
     def _identify_all(self, events: Sequence[ArticleEvent]) -> list[Outcome]:
         assert self._identifier is not None, "start() was not called"
-        identify = self._identifier.identify
+        repaired = [(repair(event.text), repair(event.title)) for event in events]
+        sections = self._identifier.identify_many(
+            [
+                (text, title, event.language_hint)
+                for ((text, _), (title, _)), event in zip(repaired, events, strict=True)
+            ]
+        )
         outcomes: list[Outcome] = []
-        for event in events:
-            text, text_fixed = repair(event.text)
-            title, title_fixed = repair(event.title)
-            section = identify(text, title, event.language_hint)
-            update = {"text": text, "title": title, "text_repaired": True}
-            repaired = event.model_copy(update=update) if text_fixed or title_fixed else event
+        for event, ((text, text_fixed), (title, title_fixed)), section in zip(
+            events, repaired, sections, strict=True
+        ):
+            if text_fixed or title_fixed:
+                update = {"text": text, "title": title, "text_repaired": True}
+                event = event.model_copy(update=update)
             outcomes.append(
-                Routed(self._output, repaired.traced("language", self._consumer, language=section))
+                Routed(self._output, event.traced("language", self._consumer, language=section))
             )
         return outcomes
 

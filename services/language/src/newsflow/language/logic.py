@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +91,46 @@ def clean_line(line: str) -> str:
     if _ODD_SPACE.search(line):
         return " ".join(line.split())
     return line.strip(" ")
+
+
+# ASCII digits and the underscore -> spaces, as a byte table (several times faster than a
+# regular expression over the text).
+_ASCII_NOISE = bytes.maketrans(b"0123456789_", b" " * 11)
+# Everything but Latin letters, Latin combining accents and the ASCII space.
+_NOT_LATIN_OR_SPACE = re.compile(
+    "[^ A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02af\u1e00-\u1eff"
+    "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff]"
+)
+
+
+@lru_cache(maxsize=4096)
+def _plain(ch: str) -> bool:
+    """Punctuation or a symbol: not a letter, mark, digit or whitespace."""
+    return not (ch.isalnum() or ch.isspace() or unicodedata.category(ch)[0] == "M")
+
+
+def line_runs(raw: str, counts: Counter[str]) -> list[tuple[str, int]]:
+    """``script_runs_counted(clean_line(raw), counts)``, several times faster for the common
+    line: Latin letters, ASCII digits, spaces and punctuation only. (Runs of spaces are left
+    where digits were; fastText skips them.)"""
+    line = raw.rstrip("\r\n")
+    if any(hint in line for hint in _MARKUP_HINTS):
+        line = _MARKUP_RE.sub(" ", line)
+    line = (
+        line.encode("utf-8", "surrogatepass")
+        .translate(_ASCII_NOISE)
+        .decode("utf-8", "surrogatepass")
+    )
+    found = _NOT_LATIN_OR_SPACE.findall(line)
+    if not all(map(_plain, set(found))):  # other scripts, other digits, other whitespace
+        return script_runs_counted(clean_line(line), counts)
+    letters = len(line) - line.count(" ") - len(found)
+    line = line.strip(" ")
+    if not line:
+        return []
+    if letters:
+        counts["Latn"] += letters
+    return [(line, letters)]
 
 
 def fold_shouting(line: str) -> str:
@@ -182,6 +225,7 @@ class LanguageIdentifier:
         self.top_k = top_k
         self.second = second_opinion
         self.ask_below = ask_below
+        self._codes: dict[str, str] = {}  # fastText label -> BCP-47
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LanguageIdentifier:
@@ -199,17 +243,43 @@ class LanguageIdentifier:
             ask_below=settings.language_ask_below,
         )
 
-    def _predict(self, line: str) -> list[tuple[str, float]]:
-        labels, probs = self._model.predict(line, k=self.top_k)
-        return [
-            (to_bcp47(label.removeprefix(_LABEL_PREFIX)), min(1.0, float(p)))
-            for label, p in zip(labels, probs, strict=True)
-        ]
+    def _predict(self, line: str) -> dict[str, float]:
+        probs = self._model.f.predict(line + "\n", self.top_k, 0.0, "strict")
+        codes = self._codes
+        out: dict[str, float] = {}
+        for p, label in probs:
+            code = codes.get(label)
+            if code is None:
+                code = codes[label] = to_bcp47(label.removeprefix(_LABEL_PREFIX))
+            out[code] = min(1.0, p)
+        return out
 
     def identify(self, text: str, title: str = "", hint: str | None = None) -> LanguageSection:
         """The document's main language. ``hint`` (a publisher's language_hint) is a prior:
         it multiplies that language's share by HINT_PRIOR, so it decides between close
         candidates (nb/da, hr/sr, ms/id) but cannot overrule text that clearly says otherwise."""
+        return self.identify_many([(text, title, hint)])[0]
+
+    def identify_many(
+        self, documents: Sequence[tuple[str, str, str | None]]
+    ) -> list[LanguageSection]:
+        """:meth:`identify` for (text, title, hint) triples. The lines of all the documents are
+        cleaned first and then handed to fastText in one loop, which keeps its model hot in the
+        CPU caches (measured: 15 % less time per prediction than interleaved with cleaning)."""
+        prepared = [self._pieces(text, title) for text, title, _hint in documents]
+        predict = self._predict
+        for pieces, _counts in prepared:
+            for piece in pieces:
+                piece.probs = predict(piece.text)
+        return [
+            self._decide(pieces, counts, text, title, hint)
+            for (pieces, counts), (text, title, hint) in zip(prepared, documents, strict=True)
+        ]
+
+    @staticmethod
+    def _pieces(text: str, title: str) -> tuple[list[_Piece], Counter[str]]:
+        """The runs of one script within each line, cleaned, with their letters; and the
+        letters per script."""
         counts: Counter[str] = Counter()
         pieces: list[_Piece] = []
         offset = 0
@@ -217,14 +287,20 @@ class LanguageIdentifier:
             start, end = offset, offset + len(raw.rstrip("\r\n"))
             if index > 0:
                 offset += len(raw)
-            line = clean_line(raw)
-            if not line:
-                continue
-            for segment, letters in script_runs_counted(line, counts):
+            for segment, letters in line_runs(raw, counts):
                 if letters:
-                    folded = fold_shouting(segment)
                     line_span = (start, end) if index > 0 else None
-                    pieces.append(_Piece(line_span, letters, folded, dict(self._predict(folded))))
+                    pieces.append(_Piece(line_span, letters, fold_shouting(segment), {}))
+        return pieces, counts
+
+    def _decide(
+        self,
+        pieces: list[_Piece],
+        counts: Counter[str],
+        text: str,
+        title: str,
+        hint: str | None,
+    ) -> LanguageSection:
         total_letters = sum(p.letters for p in pieces)
         # Scripts that write a word in one or two characters carry more per letter.
         dense = sum(counts[s] for s in _DENSE_SCRIPTS)

@@ -25,7 +25,7 @@ CONFUSABLE: tuple[frozenset[str], ...] = (
     frozenset({"ms", "id"}),
     frozenset({"ru", "uk", "bg", "mk", "be"}),
     frozenset({"fa", "ur", "ar", "pnb"}),
-    frozenset({"hi", "mr", "ne", "bh", "mai", "sa", "gom", "new"}),
+    frozenset({"hi", "mr", "ne", "bho", "mai", "sa", "gom", "new"}),
     frozenset({"zh", "ja", "wuu", "yue"}),
 )
 # Each member of a confusable group -> the group.
