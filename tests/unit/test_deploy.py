@@ -138,3 +138,11 @@ def test_images_carry_only_their_own_dependencies() -> None:
             f"services/{own}"
         }
         assert not deps & others, "an image holds only its own service package"
+
+
+def test_bench_reads_in_the_batches_compose_sets(compose: dict[str, Any]) -> None:
+    from newsflow.cli.bench import BATCH_SIZES
+
+    for name in SERVICES:
+        env = compose["services"][name]["environment"]
+        assert int(env["NEWSFLOW_BATCH_SIZE"]) == BATCH_SIZES[name], name
