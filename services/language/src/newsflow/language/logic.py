@@ -22,6 +22,7 @@ from typing import Any
 
 from newsflow.language.chinese import chinese_script
 from newsflow.language.codes import language_name, to_bcp47
+from newsflow.language.lexicon import sibling_by_words
 from newsflow.language.second import FROM_FASTTEXT, SecondOpinion, candidates
 from newsflow.shared.events import LanguageAlternative, LanguageSection, LanguageSegment
 from newsflow.shared.scripts import dominant_script, script_runs_counted
@@ -189,6 +190,8 @@ def minority_segments(
 # Scripts where a character is a syllable or a word: each counts as three letters towards the
 # minimum amount of text.
 _DENSE_SCRIPTS = ("Hani", "Hira", "Kana", "Hang", "Yiii")
+# Main languages whose close siblings word rules can single out (see lexicon).
+_WORD_RULED = frozenset({"hr", "bs", "sr", "hbs", "ms", "id"})
 # Characters per document that may be handed to the second opinion.
 MAX_ASKED_CHARS = 2000
 
@@ -316,6 +319,13 @@ class LanguageIdentifier:
         if unsure and self._second_opinion(pieces, dominant_script(counts)):
             dist, lines, confidence = self._aggregate(pieces)
         best = script_rule(max(dist, key=dist.__getitem__), counts)
+        if best in _WORD_RULED and dominant_script(counts) == "Latn":
+            sibling = sibling_by_words(best, f"{title}\n{text}")
+            if sibling is not None and sibling != best:
+                # The words single out a sibling: it takes the leader's share (and the leader
+                # its share), so the text's evidence for the group is kept.
+                dist = {**dist, sibling: dist[best], best: dist.get(sibling, 0.0)}
+                best = sibling
         hinted = None
         if hint:
             tag = hint.lower().replace("_", "-").split("-", 1)[0]

@@ -1,0 +1,64 @@
+"""Word rules for hr/bs/sr (Latin script) and ms/id: the sentences are written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsflow.language.lexicon import sibling_by_words
+from newsflow.language.logic import LanguageIdentifier
+
+BOSNIAN = (
+    "Vijeće ministara je prošle sedmice usvojilo budžet od dvije hiljade miliona maraka. "
+    "Sjednica je održana tokom juna u Sarajevu, a ko će predsjedavati idućom, još nije poznato."
+)
+CROATIAN = (
+    "Vlada je prošlog tjedna usvojila proračun od dvije tisuće milijuna kuna. Sjednica je "
+    "održana tijekom lipnja u Zagrebu, a tko će predsjedati idućom, još nije poznato."
+)
+SERBIAN_LATIN = (
+    "Vlada je prošle nedelje usvojila budžet od dve hiljade miliona dinara. Sednica je održana "
+    "tokom juna u Beogradu, a ko će predsedavati sledećom, još uvek nije poznato."
+)
+MALAY = (
+    "Kerajaan mengumumkan bahawa harga minyak akan naik pada bulan Ogos kerana permintaan yang "
+    "tinggi, iaitu kenaikan sebanyak lima peratus."
+)
+INDONESIAN = (
+    "Pemerintah mengumumkan bahwa harga minyak akan naik pada bulan Agustus karena permintaan "
+    "yang tinggi, yaitu kenaikan sebesar lima persen."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [(BOSNIAN, "bs"), (CROATIAN, "hr"), (SERBIAN_LATIN, "sr"), (MALAY, "ms"), (INDONESIAN, "id")],
+)
+def test_marker_words_single_out_the_sibling(text: str, code: str) -> None:
+    for leader in ("hr", "bs", "sr") if code in {"hr", "bs", "sr"} else ("ms", "id"):
+        assert sibling_by_words(leader, text) == code
+
+
+def test_no_markers_or_a_mix_decide_nothing() -> None:
+    assert sibling_by_words("hr", "Sjednica je održana u gradu.") is None
+    # One Croatian and one Bosnian marker: no member has three times the other's evidence.
+    assert sibling_by_words("hr", "Tijekom sedmice je bilo mirno.") is None
+    assert sibling_by_words("id", "Harga naik karena kerana permintaan.") is None
+    # Other languages are not this module's business.
+    assert sibling_by_words("sl", BOSNIAN) is None
+
+
+@pytest.fixture(scope="module")
+def identifier() -> LanguageIdentifier:
+    return LanguageIdentifier()
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [(BOSNIAN, "bs"), (CROATIAN, "hr"), (SERBIAN_LATIN, "sr"), (MALAY, "ms"), (INDONESIAN, "id")],
+)
+def test_identifier_applies_the_word_rules(
+    identifier: LanguageIdentifier, text: str, code: str
+) -> None:
+    section = identifier.identify(text)
+    assert section.code == code
+    assert section.confidence >= 0.5
