@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from newsflow.language.logic import LanguageIdentifier, clean_line, fold_shouting, line_runs
-from newsflow.shared.scripts import dominant_script, script_runs_counted
+from newsflow.shared.scripts import _runs_by_characters, dominant_script, script_runs_counted
 
 
 @pytest.fixture(scope="module")
@@ -213,6 +213,25 @@ def test_letters_are_counted_with_their_combining_marks() -> None:
 
 def test_a_short_hindi_sentence_has_enough_letters(identifier: LanguageIdentifier) -> None:
     assert identifier.identify("अभी अंतिम पाठ शेष है।").code == "hi"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Η κυβέρνηση (Athens) ανακοίνωσε νέα μέτρα για την ΕΕ και το NATO σήμερα.",
+        "« Ժամ» Ինչ անակնկալներ, April 12: pm Ինչպես",
+        "東京タワー(Tokyo Tower)は月曜日に再開した。서울에서도 NEWS 보도",
+        "वह दिल्ली में रहता है और Google में काम करता है।",
+        "مرحبا بِكُم في الموقع The council met today ́ again",
+        "\u0301 leading mark, then Русский текст and more English",
+        "Единый текст без латиницы, только кириллица и знаки!",
+    ],
+)
+def test_script_runs_are_the_same_whichever_path_finds_them(line: str) -> None:
+    fast: Counter[str] = Counter()
+    slow: Counter[str] = Counter()
+    assert script_runs_counted(line, fast) == _runs_by_characters(line.strip(), slow)
+    assert fast == slow
 
 
 def test_foreign_phrase_inside_an_english_line(identifier: LanguageIdentifier) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from functools import lru_cache
+from functools import cache, lru_cache
 
 # First word of the Unicode character name -> ISO 15924 code.
 _NAME_TO_SCRIPT = {
@@ -25,8 +25,13 @@ _NAME_TO_SCRIPT = {
 INHERITED = "Zinh"
 
 
-@lru_cache(maxsize=65536)
-def _char_class(ch: str) -> str | None:
+# Letters in the Latin-1 block whose Unicode names do not say LATIN.
+_LATIN_1_LETTERS = {"\u00aa": "Latn", "\u00b5": "Latn", "\u00ba": "Latn"}
+
+
+def _classify(ch: str) -> str | None:
+    if ch in _LATIN_1_LETTERS:
+        return _LATIN_1_LETTERS[ch]
     if not ch.isalpha():
         return INHERITED if unicodedata.category(ch)[0] == "M" else None
     try:
@@ -35,6 +40,9 @@ def _char_class(ch: str) -> str | None:
         return None
     first = words[1] if words[0] in {"FULLWIDTH", "HALFWIDTH"} and len(words) > 1 else words[0]
     return _NAME_TO_SCRIPT.get(first, "Zyyy")
+
+
+_char_class = lru_cache(maxsize=65536)(_classify)
 
 
 def char_script(ch: str) -> str | None:
@@ -50,7 +58,7 @@ _SCRIPT_FAMILY = {"Hira": "Hani", "Kana": "Hani", "Bopo": "Hani", "Hang": "Hani"
 
 # Letters outside Latin (Basic Latin, Latin-1, Latin Extended-A/B, IPA, Latin Extended
 # Additional): when a line has none, it is one Latin run and needs no per-character look-up.
-_NON_LATIN_LETTER = re.compile(r"[^\W\d_\u0000-\u02af\u1e00-\u1eff]")
+NON_LATIN_LETTER = re.compile(r"[^\W\d_\u0000-\u02af\u1e00-\u1eff]")
 # In such a line: everything but Latin letters, combining diacritics and spaces. Spelled out
 # as ranges, which the regex engine tests several times faster than Unicode categories.
 _LATIN_NON_LETTER = re.compile(
@@ -59,34 +67,175 @@ _LATIN_NON_LETTER = re.compile(
 )
 
 
+def _class_text(codepoints: list[int]) -> str:
+    """A regex character-class body for sorted code points, as ranges."""
+    parts: list[str] = []
+    start = prev = codepoints[0]
+    for cp in [*codepoints[1:], -1]:
+        if cp == prev + 1:
+            prev = cp
+            continue
+        parts.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
+        start = prev = cp
+    return "".join(parts)
+
+
+@lru_cache(maxsize=1)
+def _bmp_classes() -> dict[str, list[int]]:
+    """Code points of the Basic Multilingual Plane by class: script code or INHERITED."""
+    table: dict[str, list[int]] = {}
+    for cp in range(0x10000):
+        code = _classify(chr(cp))
+        if code is not None:
+            table.setdefault(code, []).append(cp)
+    return table
+
+
+@cache
+def _outside_family(family: str) -> re.Pattern[str]:
+    """Everything but the ASCII space, combining marks and the letters of a script family.
+    Spelled out as ranges of the Basic Multilingual Plane, which the regex engine tests with a
+    bitmap, several times faster than Unicode categories or a per-character look-up."""
+    table = _bmp_classes()
+    codepoints = sorted(
+        cp
+        for code, cps in table.items()
+        if code == INHERITED or (code != "Zyyy" and _SCRIPT_FAMILY.get(code, code) == family)
+        for cp in cps
+    )
+    return re.compile(f"[^ {_class_text(codepoints)}]")
+
+
+@cache
+def _letters_of(code: str) -> re.Pattern[str]:
+    return re.compile(f"[{_class_text(_bmp_classes()[code])}]")
+
+
+def warm_up() -> None:
+    """Build the per-script tables now, not on the first line in each script: one family
+    alone, and each family beside Latin (the usual mix)."""
+    for family in {_SCRIPT_FAMILY.get(code, code) for code in _NAME_TO_SCRIPT.values()}:
+        _outside_family(family)
+        _tokens(tuple(sorted({family, "Latn"})))
+    for code in _CJK_COUNTED:
+        _letters_of(code)
+
+
+# Scripts of the Han family counted on their own (the script rules need kana and Hangul).
+_CJK_COUNTED = ("Hira", "Kana", "Hang", "Bopo")
+
+
 def script_runs_counted(line: str, counts: Counter[str]) -> list[tuple[str, int]]:
     """Split a line where the script of its letters changes (e.g. an Arabic phrase inside an
     English sentence) into (run, letters in it), adding each letter's script to ``counts``.
     Spaces, digits and punctuation stay with the run they are in; combining marks count as
-    letters of the run they are in; Han, kana and Hangul count as one family so Japanese and
-    Korean are not cut apart."""
+    letters of the run they are in (and of its script); Han, kana and Hangul count as one
+    family so Japanese and Korean are not cut apart."""
     line = line.strip()
     if not line:
         return []
-    if not _NON_LATIN_LETTER.search(line):
+    first = NON_LATIN_LETTER.search(line)
+    if first is None:
         # Cheaper than a per-character look-up: the non-letters of a cleaned line are mostly
         # single spaces, and the rest (punctuation) is rare.
         letters = len(line) - line.count(" ") - len(_LATIN_NON_LETTER.findall(line))
         if letters:
             counts["Latn"] += letters
         return [(line, letters)]
+    code = _char_class(first.group())
+    if code is not None and code != "Zyyy":
+        # The common non-Latin line has letters of one script family only: one regex pass
+        # finds everything else, and if none of it is a letter, the line is one run.
+        family = _SCRIPT_FAMILY.get(code, code)
+        found = _outside_family(family).findall(line)
+        if not any(_char_class(ch) is not None for ch in set(found)):
+            letters = len(line) - line.count(" ") - len(found)
+            _count_run(counts, family, line, letters)
+            return [(line, letters)]
+        foreign = {_char_class(ch) for ch in set(found)} - {None}
+        if "Zyyy" not in foreign and INHERITED not in foreign:
+            families = {family, *(_SCRIPT_FAMILY.get(c, c) for c in foreign if c is not None)}
+            return _runs_by_tokens(line, counts, tuple(sorted(families)))
+    return _runs_by_characters(line, counts)
+
+
+@lru_cache(maxsize=256)
+def _tokens(families: tuple[str, ...]) -> re.Pattern[str]:
+    """Words (letters and combining marks) of each family, one named group per family."""
+    table = _bmp_classes()
+    marks = table[INHERITED]
+    branches = []
+    for family in families:
+        letters = [
+            cp
+            for code, cps in table.items()
+            if code not in {"Zyyy", INHERITED} and _SCRIPT_FAMILY.get(code, code) == family
+            for cp in cps
+        ]
+        own = _class_text(sorted(letters))
+        both = _class_text(sorted([*letters, *marks]))
+        branches.append(f"(?P<{family}>[{own}][{both}]*)")
+    # A mark after a non-letter belongs to the run it is in.
+    branches.append(f"(?P<{INHERITED}>[{_class_text(marks)}]+)")
+    return re.compile("|".join(branches))
+
+
+def _runs_by_tokens(
+    line: str, counts: Counter[str], families: tuple[str, ...]
+) -> list[tuple[str, int]]:
+    """Runs of a line mixing scripts, from its words: a run starts at the first word of another
+    family. The same runs, letters and counts as the per-character loop, many times faster."""
+    runs: list[tuple[str, int]] = []
+    start = letters = 0
+    leading = 0  # marks before the first letter: letters of the first run, of no script
+    current: str | None = None
+    for token in _tokens(families).finditer(line):
+        family = token.lastgroup
+        assert family is not None
+        if family == INHERITED:
+            letters += token.end() - token.start()
+            if current is None:
+                leading += token.end() - token.start()
+            continue
+        if current is None:
+            current = family  # the first run also holds what precedes its first word
+        elif family != current:
+            runs.append((line[start : token.start()], letters))
+            _count_run(counts, current, line[start : token.start()], letters - leading)
+            start, letters, leading, current = token.start(), 0, 0, family
+        letters += token.end() - token.start()
+    if current is not None:
+        runs.append((line[start:], letters))
+        _count_run(counts, current, line[start:], letters - leading)
+    return [(r.strip(), n) for r, n in runs if r.strip()]
+
+
+def _count_run(counts: Counter[str], family: str, run: str, letters: int) -> None:
+    if family == "Hani":
+        members = {m: len(_letters_of(m).findall(run)) for m in _CJK_COUNTED}
+        members["Hani"] = letters - sum(members.values())
+        counts.update({m: n for m, n in members.items() if n})
+    elif letters:
+        counts[family] += letters
+
+
+def _runs_by_characters(line: str, counts: Counter[str]) -> list[tuple[str, int]]:
     runs: list[tuple[str, int]] = []
     start = 0
     letters = 0
     current: str | None = None
+    script: str | None = None  # of the last letter: a combining mark counts towards it
     for i, ch in enumerate(line):
         code = _char_class(ch)
         if code is None:
             continue
         if code == INHERITED:
             letters += 1
+            if script is not None:
+                counts[script] += 1
             continue
         counts[code] += 1
+        script = code
         if code != "Zyyy":
             family = _SCRIPT_FAMILY.get(code, code)
             if current is not None and family != current:

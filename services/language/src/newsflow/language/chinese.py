@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # Frequent characters written differently in the two systems (simplified, traditional).
 _PAIRS = (
     "这這 国國 说說 时時 会會 来來 为為 对對 发發 经經 们們 个個 学學 后後 过過 还還 进進 动動 "
@@ -12,12 +14,14 @@ _PAIRS = (
 ).split()
 SIMPLIFIED = frozenset(pair[0] for pair in _PAIRS)
 TRADITIONAL = frozenset(pair[1] for pair in _PAIRS)
+_SIMPLIFIED_RE = re.compile(f"[{''.join(sorted(SIMPLIFIED))}]")
+_TRADITIONAL_RE = re.compile(f"[{''.join(sorted(TRADITIONAL))}]")
 
 
 def chinese_script(text: str) -> str | None:
     """``Hans``, ``Hant``, or None when the text has none of the telling characters."""
-    simplified = sum(1 for ch in text if ch in SIMPLIFIED)
-    traditional = sum(1 for ch in text if ch in TRADITIONAL)
+    simplified = len(_SIMPLIFIED_RE.findall(text))
+    traditional = len(_TRADITIONAL_RE.findall(text))
     if simplified == traditional:
         return None
     return "Hans" if simplified > traditional else "Hant"

@@ -25,7 +25,8 @@ from newsflow.language.codes import language_name, to_bcp47
 from newsflow.language.lexicon import sibling_by_words
 from newsflow.language.second import FROM_FASTTEXT, SecondOpinion, candidates
 from newsflow.shared.events import LanguageAlternative, LanguageSection, LanguageSegment
-from newsflow.shared.scripts import dominant_script, script_runs_counted
+from newsflow.shared.scripts import NON_LATIN_LETTER as _NON_LATIN_LETTER
+from newsflow.shared.scripts import dominant_script, script_runs_counted, warm_up
 from newsflow.shared.settings import Settings
 
 # URLs, e-mail addresses, markup tags and character entities: not language.
@@ -122,8 +123,10 @@ def line_runs(raw: str, counts: Counter[str]) -> list[tuple[str, int]]:
         .translate(_ASCII_NOISE)
         .decode("utf-8", "surrogatepass")
     )
+    if _NON_LATIN_LETTER.search(line):  # letters of other scripts: the general path
+        return script_runs_counted(clean_line(line), counts)
     found = _NOT_LATIN_OR_SPACE.findall(line)
-    if not all(map(_plain, set(found))):  # other scripts, other digits, other whitespace
+    if not all(map(_plain, set(found))):  # other digits, other whitespace
         return script_runs_counted(clean_line(line), counts)
     letters = len(line) - line.count(" ") - len(found)
     line = line.strip(" ")
@@ -235,6 +238,7 @@ class LanguageIdentifier:
         """The identifier the language service runs with (the eval uses the same one). lingua's
         models are loaded here, before the service reports ready, not on first use."""
         language_name("en")  # loads langcodes' name data now (~1 s), not on the first article
+        warm_up()  # the per-script tables (~0.5 s)
         second = None
         if settings.language_second_opinion:
             second = SecondOpinion(settings.language_lingua_languages or None)
