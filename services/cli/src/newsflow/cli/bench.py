@@ -192,14 +192,17 @@ def raw_entries(articles: Sequence[Mapping[str, str]], tag: str = "") -> list[di
     ]
 
 
-def run_library_benches(articles_file: Path, processes: int) -> dict[str, dict[str, Any]]:
+def run_library_benches(
+    articles_file: Path, processes: int, langid: Path
+) -> dict[str, dict[str, Any]]:
     py = sys.executable
     out: dict[str, dict[str, Any]] = {}
     for name, argv in (
         ("dedup", [py, "-m", "newsflow.dedup.bench", "--data", str(articles_file),
                    "--repeat", "1", "--json"]),
         ("language", [py, "-m", "newsflow.language.bench", "--articles", str(articles_file),
-                      "--json"]),
+                      "--batch-size", str(BATCH_SIZES["language"]), "--json",
+                      *(["--langid", str(langid)] if langid.is_dir() else [])]),
         ("entity", [py, "-m", "newsflow.entity.bench", "--articles", str(articles_file),
                     "--processes", str(processes), "--json"]),
     ):  # fmt: skip
@@ -424,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
           f"pseudo-articles), {cores} cores, read batches {BATCH_SIZES}; "
           f"logs in {workdir}")  # fmt: skip
 
-    libs = run_library_benches(articles_file, cores)
+    libs = run_library_benches(articles_file, cores, args.data / "langid" / "sentences")
     print("measured: bare libraries", flush=True)
     bench = Bench(articles, workdir, cores)
     noop = bench.noop(args.noop_messages)
@@ -459,6 +462,10 @@ def main(argv: list[str] | None = None) -> int:
     ident, ft = lang["identifier"], lang["bare_fasttext"]
     print(f"  language identifier {ident:,.0f}/s, bare fastText {ft:,.0f}/s "
           f"(ratio {ident / ft:.2f})")  # fmt: skip
+    if others := lang.get("other_scripts"):
+        ratios = ", ".join(f"{code} {ratio:.2f}" for code, ratio in others.items())
+        print(f"  language identifier / bare fastText on articles of 15 test sentences in other "
+              f"scripts: {ratios}")  # fmt: skip
     pool_rate, ner_rate = ent.get("extractor_pool", 0), ent.get("bare_ner", 0)
     print(f"  entity worker pool {pool_rate:,.1f}/s, bare nlp.pipe {ner_rate:,.1f}/s on "
           f"{cores} processes")  # fmt: skip

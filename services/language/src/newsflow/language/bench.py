@@ -18,33 +18,71 @@ from newsflow.language.logic import LanguageIdentifier
 from newsflow.shared.settings import load_settings
 from newsflow.shared.textrepair import repair
 
+# Languages in other scripts than Latin, for --langid: Cyrillic, Arabic, Devanagari, Han, kana,
+# Hangul, Greek, Hebrew, Thai.
+OTHER_SCRIPTS = ("ru", "ar", "hi", "zh", "ja", "ko", "el", "he", "th")
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--articles", type=Path, required=True, help="JSONL with title, text")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args(argv)
-    docs = [json.loads(line) for line in args.articles.open(encoding="utf-8")]
-    settings = load_settings()
-    identifier = LanguageIdentifier.from_settings(settings)
+
+def _rates(
+    identifier: LanguageIdentifier, docs: list[dict[str, str]], batch: int
+) -> tuple[float, float]:
+    """(bare fastText, identifier) articles/s on the same documents."""
     model = identifier._model
-    for doc in docs[:50]:  # warm-up
-        identifier.identify(doc["text"], doc.get("title", ""))
     started = time.perf_counter()
     for doc in docs:
         model.predict(f"{doc.get('title', '')} {doc['text']}".replace("\n", " "), k=1)
     bare = len(docs) / (time.perf_counter() - started)
     started = time.perf_counter()
-    size = settings.batch_size  # the service identifies the articles of one read together
-    for first in range(0, len(docs), size):
+    for first in range(0, len(docs), batch):  # the service identifies a read batch together
         identifier.identify_many(
             [
                 (repair(doc["text"])[0], repair(doc.get("title", ""))[0], None)
-                for doc in docs[first : first + size]
+                for doc in docs[first : first + batch]
             ]
         )
-    ours = len(docs) / (time.perf_counter() - started)
-    result = {"articles": len(docs), "bare_fasttext": bare, "identifier": ours}
+    return bare, len(docs) / (time.perf_counter() - started)
+
+
+def pseudo_articles(folder: Path, code: str, sentences: int = 15) -> list[dict[str, str]]:
+    """Articles of ``sentences`` consecutive test sentences of one language, repeated so
+    each language has about a hundred."""
+    lines = (folder / f"{code}.txt").read_text(encoding="utf-8").splitlines()
+    docs = [
+        {"title": "", "text": " ".join(lines[i : i + sentences])}
+        for i in range(0, len(lines) - sentences + 1, sentences)
+    ]
+    return docs * max(1, 100 // max(1, len(docs)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=Path, required=True, help="JSONL with title, text")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--batch-size", type=int, default=None, help="articles per read")
+    parser.add_argument(
+        "--langid",
+        type=Path,
+        default=None,
+        help="folder of <code>.txt sentence files: also measure articles in other scripts",
+    )
+    args = parser.parse_args(argv)
+    docs = [json.loads(line) for line in args.articles.open(encoding="utf-8")]
+    settings = load_settings()
+    batch = args.batch_size or settings.batch_size
+    identifier = LanguageIdentifier.from_settings(settings)
+    for doc in docs[:50]:  # warm-up
+        identifier.identify(doc["text"], doc.get("title", ""))
+    bare, ours = _rates(identifier, docs, batch)
+    result: dict[str, object] = {"articles": len(docs), "bare_fasttext": bare, "identifier": ours}
+    by_language: dict[str, float] = {}
+    if args.langid is not None:
+        for code in OTHER_SCRIPTS:
+            if (args.langid / f"{code}.txt").is_file():
+                other_bare, other_ours = _rates(
+                    identifier, pseudo_articles(args.langid, code), batch
+                )
+                by_language[code] = other_ours / other_bare
+        result["other_scripts"] = by_language
     if args.json:
         print(json.dumps(result))
     else:
@@ -52,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(docs)} articles: bare fastText {bare:,.0f}/s, newsflow identifier "
             f"{ours:,.0f}/s (ratio {ours / bare:.2f})"
         )
+        if by_language:
+            ratios = ", ".join(f"{code} {ratio:.2f}" for code, ratio in by_language.items())
+            print(f"other scripts, identifier / bare fastText: {ratios}")
     return 0
 
 
