@@ -1,4 +1,5 @@
-"""Word rules for hr/bs/sr (Latin script) and ms/id: the sentences are written for these tests."""
+"""Word rules for hr/bs/sr (Latin script), ms/id, no/nn/da and af/nl: the sentences are written
+for these tests."""
 
 from __future__ import annotations
 
@@ -27,14 +28,34 @@ INDONESIAN = (
     "Pemerintah mengumumkan bahwa harga minyak akan naik pada bulan Agustus karena permintaan "
     "yang tinggi, yaitu kenaikan sebesar lima persen."
 )
+BOKMAL = "Det ble sagt at noen hadde mye å gjøre, men hva som skjedde nå er uklart."
+NYNORSK = "Det vart sagt at nokon hadde mykje å gjere, men kva som skjedde er uklart, seier eg."
+DANISH = "Det blev sagt at nogen havde meget at gøre, men hvad der skete nu er uklart."
+AFRIKAANS = "Ek het gesê dat hulle nie vir die kinders sal wag nie."
+DUTCH = "Ik heb gezegd dat zij niet op de kinderen zullen wachten."
+GROUPS = {
+    "hr": ("hr", "bs", "sr"),
+    "ms": ("ms", "id"),
+    "no": ("no", "nn", "da"),
+    "af": ("af", "nl"),
+}
+CASES = [
+    (BOSNIAN, "bs", "hr"),
+    (CROATIAN, "hr", "hr"),
+    (SERBIAN_LATIN, "sr", "hr"),
+    (MALAY, "ms", "ms"),
+    (INDONESIAN, "id", "ms"),
+    (BOKMAL, "no", "no"),
+    (NYNORSK, "nn", "no"),
+    (DANISH, "da", "no"),
+    (AFRIKAANS, "af", "af"),
+    (DUTCH, "nl", "af"),
+]
 
 
-@pytest.mark.parametrize(
-    ("text", "code"),
-    [(BOSNIAN, "bs"), (CROATIAN, "hr"), (SERBIAN_LATIN, "sr"), (MALAY, "ms"), (INDONESIAN, "id")],
-)
-def test_marker_words_single_out_the_sibling(text: str, code: str) -> None:
-    for leader in ("hr", "bs", "sr") if code in {"hr", "bs", "sr"} else ("ms", "id"):
+@pytest.mark.parametrize(("text", "code", "group"), CASES)
+def test_marker_words_single_out_the_sibling(text: str, code: str, group: str) -> None:
+    for leader in GROUPS[group]:
         assert sibling_by_words(leader, text) == code
 
 
@@ -52,12 +73,9 @@ def identifier() -> LanguageIdentifier:
     return LanguageIdentifier()
 
 
-@pytest.mark.parametrize(
-    ("text", "code"),
-    [(BOSNIAN, "bs"), (CROATIAN, "hr"), (SERBIAN_LATIN, "sr"), (MALAY, "ms"), (INDONESIAN, "id")],
-)
+@pytest.mark.parametrize(("text", "code", "group"), CASES)
 def test_identifier_applies_the_word_rules(
-    identifier: LanguageIdentifier, text: str, code: str
+    identifier: LanguageIdentifier, text: str, code: str, group: str
 ) -> None:
     section = identifier.identify(text)
     assert section.code == code

@@ -1,14 +1,17 @@
 """Word rules for close languages that character n-grams cannot tell apart. No Redis, no FastStream.
 
-Croatian, Bosnian and Serbian (Latin script), and Malay and Indonesian, share most of their
-character n-grams: fastText and lingua both fold Bosnian into Croatian and Malay into
-Indonesian. Their standard languages differ in a few very frequent words, known from their
-grammars and dictionaries (not learned from any evaluation data): Croatian "tisuća", "tjedan",
-"tko", "tijekom", its own month names; Bosnian and Serbian "hiljada", "sedmica", "ko", "tokom",
+Croatian, Bosnian and Serbian (Latin script), Malay and Indonesian, Norwegian Bokmål, Nynorsk
+and Danish, Afrikaans and Dutch share most of their character n-grams: fastText and lingua fold
+Bosnian into Croatian and Malay into Indonesian, and mix up the others on short text. Their
+standard languages differ in a few very frequent words, known from their grammars and
+dictionaries (not learned from any evaluation data): Croatian "tisuća", "tjedan", "tko",
+"tijekom", its own month names; Bosnian and Serbian "hiljada", "sedmica", "ko", "tokom",
 "januar"; Serbian ekavian "vreme", "posle" where the others write "vrijeme", "poslije"; Malay
-"kerana", "iaitu", "wang", "Ogos" where Indonesian writes "karena", "yaitu", "uang", "Agustus".
-When the text carries such words for one member of the group and not for the others, that
-member is chosen.
+"kerana", "iaitu", "wang", "Ogos" where Indonesian writes "karena", "yaitu", "uang", "Agustus";
+Nynorsk "ikkje", "eg", "frå", "kva" where Bokmål writes "ikke", "jeg", "fra", "hva" and Danish
+"ikke", "jeg", "fra", "hvad"; Afrikaans "nie", "ek", "hulle", "vir" where Dutch writes "niet",
+"ik", "zij", "voor". When the text carries such words for one member of the group and not for
+the others, that member is chosen.
 """
 
 from __future__ import annotations
@@ -69,9 +72,32 @@ INDONESIAN = _words(
     """karena yaitu uang mau mobil bus taksi universitas agustus maret juli juni desember musik
     kualitas aktivitas komunitas bisa bahwa kantor perusahaan"""
 )
+BOKMAL = _words(
+    """ikke jeg fra hva hvordan bare også mye noe være vært kommer sier hele flere hun ble siden
+    derfor selv nå hvis hvor hvem meg deg seg av etter igjen mellom noen sammen etter henne oss
+    veldig"""
+)
+NYNORSK = _words(
+    """ikkje eg frå kva korleis berre òg mykje noko vere vore kjem seier heile fleire dei deira ho
+    vart sidan difor sjølv viss kvar kven ein eit mellom nokon saman igjen etter henne oss av seg
+    meg deg veldig"""
+)
+DANISH = _words(
+    """ikke jeg fra hvad hvordan bare også meget noget være været kommer siger hele flere hun blev
+    siden derfor selv nu hvis hvor hvem mig dig sig af efter igen mellem nogen sammen hende os
+    meget"""
+)
+AFRIKAANS = _words("nie ek jy hulle julle vir sal baie mense hê gesê kinders sê")
+DUTCH = _words("niet ik jij zij zijn zal nu mensen hebben gezegd kinderen zeggen wordt")
 # A word in both lists of a pair is no evidence.
 EKAVIAN, IJEKAVIAN = EKAVIAN - IJEKAVIAN, IJEKAVIAN - EKAVIAN
 MALAY, INDONESIAN = MALAY - INDONESIAN, INDONESIAN - MALAY
+BOKMAL, NYNORSK, DANISH = (
+    BOKMAL - NYNORSK - DANISH,
+    NYNORSK - BOKMAL - DANISH,
+    DANISH - BOKMAL - NYNORSK,
+)
+AFRIKAANS, DUTCH = AFRIKAANS - DUTCH, DUTCH - AFRIKAANS
 
 # How many times more marker words the chosen member needs than any other member.
 MARGIN = 3
@@ -82,7 +108,8 @@ def _count(words: Iterable[str], markers: frozenset[str]) -> int:
 
 
 def sibling_by_words(code: str, text: str) -> str | None:
-    """The member of ``code``'s group (hr/bs/sr in Latin script, ms/id) that the text's words
+    """The member of ``code``'s group (hr/bs/sr in Latin script, ms/id, no/nn/da, af/nl) that
+    the text's words
     point to, or None when they do not single one out (too few marker words, or a mix)."""
     if code in {"hr", "bs", "sr", "hbs"}:
         words = _WORD.findall(text.lower())
@@ -96,6 +123,16 @@ def sibling_by_words(code: str, text: str) -> str | None:
     elif code in {"ms", "id"}:
         words = _WORD.findall(text.lower())
         scores = {"ms": _count(words, MALAY), "id": _count(words, INDONESIAN)}
+    elif code in {"no", "nb", "nn", "da"}:
+        words = _WORD.findall(text.lower())
+        scores = {
+            "no": _count(words, BOKMAL),  # lid.176's tag for Bokmål (lingua says "nb")
+            "nn": _count(words, NYNORSK),
+            "da": _count(words, DANISH),
+        }
+    elif code in {"af", "nl"}:
+        words = _WORD.findall(text.lower())
+        scores = {"af": _count(words, AFRIKAANS), "nl": _count(words, DUTCH)}
     else:
         return None
     best = max(scores, key=scores.__getitem__)

@@ -194,7 +194,7 @@ def minority_segments(
 # minimum amount of text.
 _DENSE_SCRIPTS = ("Hani", "Hira", "Kana", "Hang", "Yiii")
 # Main languages whose close siblings word rules can single out (see lexicon).
-_WORD_RULED = frozenset({"hr", "bs", "sr", "hbs", "ms", "id"})
+_WORD_RULED = frozenset({"hr", "bs", "sr", "hbs", "ms", "id", "no", "nb", "nn", "da", "af", "nl"})
 # Characters per document that may be handed to the second opinion.
 MAX_ASKED_CHARS = 2000
 
@@ -325,6 +325,8 @@ class LanguageIdentifier:
         best = script_rule(max(dist, key=dist.__getitem__), counts)
         if best in _WORD_RULED and dominant_script(counts) == "Latn":
             sibling = sibling_by_words(best, f"{title}\n{text}")
+            if sibling == "no" and "nb" in dist and "no" not in dist:
+                sibling = "nb"  # Bokmål as lingua spelled it
             if sibling is not None and sibling != best:
                 # The words single out a sibling: it takes the leader's share (and the leader
                 # its share), so the text's evidence for the group is kept.
