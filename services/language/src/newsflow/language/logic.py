@@ -34,9 +34,21 @@ _MARKUP_RE = re.compile(
     r"(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+\b|<[^>]{0,200}>|&[#\w]{1,10};",
     re.IGNORECASE,
 )
-# Substrings without which none of those can occur (plain substring tests are several times
-# faster than a regular expression scan).
-_MARKUP_HINTS = ("<", "&", "@", "://", "ww.", "WW.")
+
+
+def _may_have_markup(line: str) -> bool:
+    """False when none of those can occur: a substring test for what each must contain (several
+    times faster than a regular expression scan)."""
+    return (
+        "<" in line
+        or "&" in line
+        or "@" in line
+        or "://" in line
+        or "ww." in line  # www., Www.
+        or "WW." in line
+    )
+
+
 # Digits and underscores: not language.
 _NOISE_RE = re.compile(r"[\d_]+")
 # Whitespace other than the ASCII space (str.split's whitespace, spelled out as ranges).
@@ -87,7 +99,7 @@ def clean_line(line: str) -> str:
     """The line without URLs, e-mail addresses, markup and digits, its words separated by
     ASCII spaces (fastText splits words on ASCII whitespace only, and skips repeated spaces,
     so they are left where digits were)."""
-    if any(hint in line for hint in _MARKUP_HINTS):
+    if _may_have_markup(line):
         line = _MARKUP_RE.sub(" ", line)
     line = _NOISE_RE.sub(" ", line)
     if _ODD_SPACE.search(line):
@@ -116,7 +128,7 @@ def line_runs(raw: str, counts: Counter[str]) -> list[tuple[str, int]]:
     line: Latin letters, ASCII digits, spaces and punctuation only. (Runs of spaces are left
     where digits were; fastText skips them.)"""
     line = raw.rstrip("\r\n")
-    if any(hint in line for hint in _MARKUP_HINTS):
+    if _may_have_markup(line):
         line = _MARKUP_RE.sub(" ", line)
     line = (
         line.encode("utf-8", "surrogatepass")
