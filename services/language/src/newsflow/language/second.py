@@ -37,7 +37,7 @@ LID176_MISSING: dict[str, frozenset[str]] = {
 # fastText (BCP-47 of lid.176 labels) -> lingua ISO 639-1 codes it may stand for.
 FROM_FASTTEXT = {"no": ("nb",), "hbs": ("hr", "sr", "bs")}
 # fastText guesses below this probability (other than its best) are not candidates.
-MIN_CANDIDATE = 0.05
+MIN_CANDIDATE = 0.01
 # From this many characters on, lingua's trigram-only (low accuracy) mode is as good as the
 # high-accuracy one and about twice as fast (lingua's own advice).
 LONG_TEXT = 120
