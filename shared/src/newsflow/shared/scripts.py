@@ -30,6 +30,7 @@ _LATIN_1_LETTERS = {"\u00aa": "Latn", "\u00b5": "Latn", "\u00ba": "Latn"}
 
 
 def _classify(ch: str) -> str | None:
+    """ISO 15924 code of a letter, INHERITED for a combining mark, None for anything else."""
     if ch in _LATIN_1_LETTERS:
         return _LATIN_1_LETTERS[ch]
     if not ch.isalpha():
@@ -61,7 +62,7 @@ _SCRIPT_FAMILY = {"Hira": "Hani", "Kana": "Hani", "Bopo": "Hani", "Hang": "Hani"
 NON_LATIN_LETTER = re.compile(r"[^\W\d_\u0000-\u02af\u1e00-\u1eff]")
 # In such a line: everything but Latin letters, combining diacritics and spaces. Spelled out
 # as ranges, which the regex engine tests several times faster than Unicode categories.
-_LATIN_NON_LETTER = re.compile(
+LATIN_NON_LETTER = re.compile(
     "[^ A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02af\u1e00-\u1eff"
     "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff]"
 )
@@ -80,7 +81,7 @@ def _class_text(codepoints: list[int]) -> str:
     return "".join(parts)
 
 
-@lru_cache(maxsize=1)
+@cache
 def _bmp_classes() -> dict[str, list[int]]:
     """Code points of the Basic Multilingual Plane by class: script code or INHERITED."""
     table: dict[str, list[int]] = {}
@@ -138,7 +139,7 @@ def script_runs_counted(line: str, counts: Counter[str]) -> list[tuple[str, int]
     if first is None:
         # Cheaper than a per-character look-up: the non-letters of a cleaned line are mostly
         # single spaces, and the rest (punctuation) is rare.
-        letters = len(line) - line.count(" ") - len(_LATIN_NON_LETTER.findall(line))
+        letters = len(line) - line.count(" ") - len(LATIN_NON_LETTER.findall(line))
         if letters:
             counts["Latn"] += letters
         return [(line, letters)]
@@ -148,13 +149,13 @@ def script_runs_counted(line: str, counts: Counter[str]) -> list[tuple[str, int]
         # finds everything else, and if none of it is a letter, the line is one run.
         family = _SCRIPT_FAMILY.get(code, code)
         found = _outside_family(family).findall(line)
-        if not any(_char_class(ch) is not None for ch in set(found)):
+        foreign = {c for c in map(_char_class, set(found)) if c is not None}  # other scripts
+        if not foreign:
             letters = len(line) - line.count(" ") - len(found)
             _count_run(counts, family, line, letters)
             return [(line, letters)]
-        foreign = {_char_class(ch) for ch in set(found)} - {None}
-        if "Zyyy" not in foreign and INHERITED not in foreign:
-            families = {family, *(_SCRIPT_FAMILY.get(c, c) for c in foreign if c is not None)}
+        if "Zyyy" not in foreign:  # a mix of known scripts: split at their words
+            families = {family, *(_SCRIPT_FAMILY.get(c, c) for c in foreign)}
             return _runs_by_tokens(line, counts, tuple(sorted(families)))
     return _runs_by_characters(line, counts)
 
@@ -211,6 +212,7 @@ def _runs_by_tokens(
 
 
 def _count_run(counts: Counter[str], family: str, run: str, letters: int) -> None:
+    """Add a run's letters to its script; a Han-family run per script (kana, Hangul, Han)."""
     if family == "Hani":
         members = {m: len(_letters_of(m).findall(run)) for m in _CJK_COUNTED}
         members["Hani"] = letters - sum(members.values())

@@ -25,8 +25,13 @@ from newsflow.language.codes import language_name, to_bcp47
 from newsflow.language.lexicon import sibling_by_words
 from newsflow.language.second import FROM_FASTTEXT, SecondOpinion, candidates
 from newsflow.shared.events import LanguageAlternative, LanguageSection, LanguageSegment
-from newsflow.shared.scripts import NON_LATIN_LETTER as _NON_LATIN_LETTER
-from newsflow.shared.scripts import dominant_script, script_runs_counted, warm_up
+from newsflow.shared.scripts import (
+    LATIN_NON_LETTER,
+    NON_LATIN_LETTER,
+    dominant_script,
+    script_runs_counted,
+    warm_up,
+)
 from newsflow.shared.settings import Settings
 
 # URLs, e-mail addresses, markup tags and character entities: not language.
@@ -110,11 +115,6 @@ def clean_line(line: str) -> str:
 # ASCII digits and the underscore -> spaces, as a byte table (several times faster than a
 # regular expression over the text).
 _ASCII_NOISE = bytes.maketrans(b"0123456789_", b" " * 11)
-# Everything but Latin letters, Latin combining accents and the ASCII space.
-_NOT_LATIN_OR_SPACE = re.compile(
-    "[^ A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02af\u1e00-\u1eff"
-    "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff]"
-)
 
 
 @lru_cache(maxsize=4096)
@@ -135,9 +135,9 @@ def line_runs(raw: str, counts: Counter[str]) -> list[tuple[str, int]]:
         .translate(_ASCII_NOISE)
         .decode("utf-8", "surrogatepass")
     )
-    if _NON_LATIN_LETTER.search(line):  # letters of other scripts: the general path
+    if NON_LATIN_LETTER.search(line):  # letters of other scripts: the general path
         return script_runs_counted(clean_line(line), counts)
-    found = _NOT_LATIN_OR_SPACE.findall(line)
+    found = LATIN_NON_LETTER.findall(line)
     if not all(map(_plain, set(found))):  # other digits, other whitespace
         return script_runs_counted(clean_line(line), counts)
     letters = len(line) - line.count(" ") - len(found)
