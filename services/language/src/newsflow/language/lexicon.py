@@ -107,34 +107,42 @@ def _count(words: Iterable[str], markers: frozenset[str]) -> int:
     return sum(1 for word in words if word in markers)
 
 
-def sibling_by_words(code: str, text: str) -> str | None:
-    """The member of ``code``'s group (hr/bs/sr in Latin script, ms/id, no/nn/da, af/nl) that
-    the text's words
-    point to, or None when they do not single one out (too few marker words, or a mix)."""
-    if code in {"hr", "bs", "sr", "hbs"}:
-        words = _WORD.findall(text.lower())
+# The groups the rules know, by every code a member may be reported under.
+_SERBO_CROATIAN = frozenset({"hr", "bs", "sr", "hbs"})
+_MALAY_INDONESIAN = frozenset({"ms", "id"})
+_NORWEGIAN_DANISH = frozenset({"no", "nb", "nn", "da"})
+_AFRIKAANS_DUTCH = frozenset({"af", "nl"})
+WORD_RULED = _SERBO_CROATIAN | _MALAY_INDONESIAN | _NORWEGIAN_DANISH | _AFRIKAANS_DUTCH
+
+
+def _scores(code: str, words: list[str]) -> dict[str, int]:
+    """Marker words per member of ``code``'s group."""
+    if code in _SERBO_CROATIAN:
         eastern = _count(words, EASTERN)
         ekavian, ijekavian = _count(words, EKAVIAN), _count(words, IJEKAVIAN)
-        scores = {
+        return {
             "hr": _count(words, CROATIAN),
             "bs": _count(words, BOSNIAN) + (eastern if ijekavian >= ekavian else 0),
             "sr": ekavian + (eastern if ekavian > ijekavian else 0),
         }
-    elif code in {"ms", "id"}:
-        words = _WORD.findall(text.lower())
-        scores = {"ms": _count(words, MALAY), "id": _count(words, INDONESIAN)}
-    elif code in {"no", "nb", "nn", "da"}:
-        words = _WORD.findall(text.lower())
-        scores = {
+    if code in _MALAY_INDONESIAN:
+        return {"ms": _count(words, MALAY), "id": _count(words, INDONESIAN)}
+    if code in _NORWEGIAN_DANISH:
+        return {
             "no": _count(words, BOKMAL),  # lid.176's tag for Bokmål (lingua says "nb")
             "nn": _count(words, NYNORSK),
             "da": _count(words, DANISH),
         }
-    elif code in {"af", "nl"}:
-        words = _WORD.findall(text.lower())
-        scores = {"af": _count(words, AFRIKAANS), "nl": _count(words, DUTCH)}
-    else:
+    return {"af": _count(words, AFRIKAANS), "nl": _count(words, DUTCH)}
+
+
+def sibling_by_words(code: str, text: str) -> str | None:
+    """The member of ``code``'s group (hr/bs/sr in Latin script, ms/id, no/nn/da, af/nl) that
+    the text's words point to, or None when they do not single one out (too few marker words,
+    or a mix)."""
+    if code not in WORD_RULED:
         return None
+    scores = _scores(code, _WORD.findall(text.lower()))
     best = max(scores, key=scores.__getitem__)
     rest = max(score for member, score in scores.items() if member != best)
     if scores[best] >= 1 and scores[best] >= MARGIN * rest:

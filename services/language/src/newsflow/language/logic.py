@@ -22,7 +22,7 @@ from typing import Any
 
 from newsflow.language.chinese import chinese_script
 from newsflow.language.codes import language_name, to_bcp47
-from newsflow.language.lexicon import sibling_by_words
+from newsflow.language.lexicon import WORD_RULED, sibling_by_words
 from newsflow.language.second import FROM_FASTTEXT, SecondOpinion, candidates
 from newsflow.shared.events import LanguageAlternative, LanguageSection, LanguageSegment
 from newsflow.shared.scripts import (
@@ -205,8 +205,6 @@ def minority_segments(
 # Scripts where a character is a syllable or a word: each counts as three letters towards the
 # minimum amount of text.
 _DENSE_SCRIPTS = ("Hani", "Hira", "Kana", "Hang", "Yiii")
-# Main languages whose close siblings word rules can single out (see lexicon).
-_WORD_RULED = frozenset({"hr", "bs", "sr", "hbs", "ms", "id", "no", "nb", "nn", "da", "af", "nl"})
 # Characters per document that may be handed to the second opinion.
 MAX_ASKED_CHARS = 2000
 
@@ -250,7 +248,7 @@ class LanguageIdentifier:
         """The identifier the language service runs with (the eval uses the same one). lingua's
         models are loaded here, before the service reports ready, not on first use."""
         language_name("en")  # loads langcodes' name data now (~1 s), not on the first article
-        warm_up()  # the per-script tables (~0.5 s)
+        warm_up()  # the per-script regular expressions (~0.1 s)
         second = None
         if settings.language_second_opinion:
             second = SecondOpinion(settings.language_lingua_languages or None)
@@ -335,7 +333,7 @@ class LanguageIdentifier:
         if unsure and self._second_opinion(pieces, dominant_script(counts)):
             dist, lines, confidence = self._aggregate(pieces)
         best = script_rule(max(dist, key=dist.__getitem__), counts)
-        if best in _WORD_RULED and dominant_script(counts) == "Latn":
+        if best in WORD_RULED and dominant_script(counts) == "Latn":
             sibling = sibling_by_words(best, f"{title}\n{text}")
             if sibling == "no" and "nb" in dist and "no" not in dist:
                 sibling = "nb"  # Bokmål as lingua spelled it
