@@ -46,8 +46,10 @@ class Entry:
     fields: Fields
 
 
-def encode_event(event: ArticleEvent) -> dict[str, str]:
-    return {"id": event.id, EVENT_FIELD: event.model_dump_json()}
+def encode_event(event: ArticleEvent) -> dict[str, str | bytes]:
+    """The entry fields of an event. The JSON is the UTF-8 bytes pydantic writes (what
+    ``model_dump_json`` would decode to text, and Redis would encode again)."""
+    return {"id": event.id, EVENT_FIELD: event.__pydantic_serializer__.to_json(event)}
 
 
 def encode_article(article: Mapping[str, Any]) -> dict[str, str]:

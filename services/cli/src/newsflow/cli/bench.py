@@ -158,7 +158,9 @@ class Service:
         return rss
 
 
-async def _xadd_all(redis: Redis, stream: str, entries: Sequence[Mapping[str, str]]) -> None:
+async def _xadd_all(
+    redis: Redis, stream: str, entries: Sequence[Mapping[str, str | bytes]]
+) -> None:
     for start in range(0, len(entries), 500):
         pipe = redis.pipeline(transaction=False)
         for fields in entries[start : start + 500]:
