@@ -15,6 +15,11 @@ ten consecutive UNER EWT sentences, so the entity stage has work), side by side:
    load of 50 % of the measured pipeline capacity: p50 / p99;
 6. peak RSS per service (VmHWM, NER worker processes included).
 
+Each ratio of a running stage (or the pipeline) to its bare library divides by that library's
+rate measured just before and just after the running measurement (their mean): this VM's speed
+drifts by up to a third within minutes, so a bare figure from the start of the run would
+measure the drift as much as the stage. Both figures of each bracket are printed.
+
 The last line is a one-line summary of the ratios against the goals.
 """
 
@@ -194,6 +199,26 @@ def raw_entries(articles: Sequence[Mapping[str, str]], tag: str = "") -> list[di
     ]
 
 
+def bare_now(articles_file: Path, processes: int, articles: int) -> dict[str, float]:
+    """Bare fastText and bare NER now, in articles/s of the whole mix (NER runs only on the
+    articles that have a pipeline, so its rate is spread over all articles)."""
+    py = sys.executable
+    out: dict[str, float] = {}
+    for name, argv in (
+        ("language", [py, "-m", "newsflow.language.bench", "--articles", str(articles_file),
+                      "--bare-only"]),
+        ("entity", [py, "-m", "newsflow.entity.bench", "--articles", str(articles_file),
+                    "--processes", str(processes), "--bare-only"]),
+    ):  # fmt: skip
+        done = subprocess.run(argv, capture_output=True, text=True, check=True)
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        if name == "language":
+            out[name] = float(result["bare_fasttext"])
+        else:
+            out[name] = float(result.get("bare_ner", 0.0)) * articles / max(1, result["articles"])
+    return out
+
+
 def run_library_benches(
     articles_file: Path, processes: int, langid: Path
 ) -> dict[str, dict[str, Any]]:
@@ -220,12 +245,23 @@ class Bench:
         workdir: Path,
         processes: int,
         backlog_copies: int = 4,
+        articles_file: Path | None = None,
     ) -> None:
         self.articles = articles
+        self.articles_file = articles_file
+        # Bare library rates taken between the running measurements (see bare_check).
+        self.bare_checks: list[dict[str, float]] = []
         self.backlog_copies = backlog_copies
         self.workdir = workdir
         self.processes = processes
         self.rss: dict[str, float] = {}
+
+    def bare_check(self) -> None:
+        """Bare fastText and NER now, between two running measurements."""
+        if self.articles_file is not None:
+            self.bare_checks.append(
+                bare_now(self.articles_file, self.processes, len(self.articles))
+            )
 
     def _service(self, name: str, redis_url: str, command: list[str] | None = None) -> Service:
         env = {
@@ -305,6 +341,8 @@ class Bench:
             unique = asyncio.run(count("articles.unique"))
             # The next stage's group is created at 0 on start: the backlog is its input.
             # Measured from the moment it is ready (models loaded) to its last output.
+            # Bare libraries just before and after each (the service's load time lies between).
+            self.bare_check()
             for name, output in (
                 ("language", "articles.language"),
                 ("entity", "articles.enriched"),
@@ -313,6 +351,7 @@ class Bench:
                 running.append(service)
                 service.wait_ready()
                 rates[name] = asyncio.run(feed_and_wait(service, [output], unique))
+                self.bare_check()
             return rates
         finally:
             for service in running:
@@ -431,12 +470,13 @@ def main(argv: list[str] | None = None) -> int:
 
     libs = run_library_benches(articles_file, cores, args.data / "langid" / "sentences")
     print("measured: bare libraries", flush=True)
-    bench = Bench(articles, workdir, cores)
+    bench = Bench(articles, workdir, cores, articles_file=articles_file)
     noop = bench.noop(args.noop_messages)
     print(f"measured: no-op stage {noop:,.0f} messages/s", flush=True)
     stages = bench.stages_alone()
     print(f"measured: stages alone {stages}", flush=True)
     capacity = bench.capacity()
+    bench.bare_check()
     print(f"measured: pipeline {capacity:,.1f} articles/s", flush=True)
     offered = capacity / 2
     latencies, hops = bench.latency(offered, args.latency_seconds)
@@ -450,7 +490,6 @@ def main(argv: list[str] | None = None) -> int:
         "language (fastText)": lang["bare_fasttext"],
         f"entity (spaCy NER, {cores} proc)": ner_mix,
     }
-    slowest_name, slowest = min(bare_mix.items(), key=lambda kv: kv[1])
     print("\nbare libraries, same articles (articles/s):")
     for name, rate in bare_mix.items():
         print(f"  {name:<34} {rate:>10,.1f}")
@@ -474,11 +513,28 @@ def main(argv: list[str] | None = None) -> int:
 
     ner_articles = ent.get("articles", 0)
     entity_mix = stages["entity"]
+    # The bare rates bracketing each running measurement (see the module docstring).
+    c0, c1, c2, c3 = bench.bare_checks
+    lang_bare = (c0["language"] + c1["language"]) / 2
+    entity_bare = (c1["entity"] + c2["entity"]) / 2
+    around_pipeline = {
+        "dedup (rensa)": d["bare_rensa"],  # ~30x the others: not measured again
+        "language (fastText)": (c2["language"] + c3["language"]) / 2,
+        f"entity (spaCy NER, {cores} proc)": (c2["entity"] + c3["entity"]) / 2,
+    }
+    slowest_name, slowest = min(around_pipeline.items(), key=lambda kv: kv[1])
+    print("\nbare libraries again, just before / after each running measurement (articles/s):")
+    print(f"  language stage: fastText {c0['language']:,.0f} / {c1['language']:,.0f}")
+    print(f"  entity stage:   NER {c1['entity']:,.1f} / {c2['entity']:,.1f}")
+    print(f"  pipeline:       fastText {c2['language']:,.0f} / {c3['language']:,.0f}, NER "
+          f"{c2['entity']:,.1f} / {c3['entity']:,.1f}")  # fmt: skip
     print("\nrunning services (compose command, private Redis, fed a backlog):")
     print(f"  no-op stage                 {noop:>10,.0f} messages/s")
     print(f"  dedup                       {stages['dedup']:>10,.0f} articles/s")
-    print(f"  language                    {stages['language']:>10,.0f} articles/s")
-    print(f"  entity                      {entity_mix:>10,.1f} articles/s of the mix")
+    print(f"  language                    {stages['language']:>10,.0f} articles/s "
+          f"({stages['language'] / lang_bare:.2f}x bare fastText around it)")  # fmt: skip
+    print(f"  entity                      {entity_mix:>10,.1f} articles/s of the mix "
+          f"({entity_mix / entity_bare:.2f}x bare NER around it)")  # fmt: skip
     print(f"  whole pipeline              {capacity:>10,.1f} articles/s")
     # The stages share the cores: dedup and language take one core each while they work, the
     # entity stage all of them (its NER processes). Perfectly packed, the pipeline cannot beat
@@ -499,8 +555,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, mb in bench.rss.items():
         print(f"  {name:<22} {mb:>8,.0f}")
 
-    lang_ratio = stages["language"] / lang["bare_fasttext"]
-    entity_ratio = entity_mix / ner_mix if ner_mix else 0.0
+    lang_ratio = stages["language"] / lang_bare
+    entity_ratio = entity_mix / entity_bare if entity_bare else 0.0
     pipeline_ratio = capacity / slowest
     dedup_per_core = stages["dedup"]  # one dedup process: it uses one core
     print(f"\nbench took {time.monotonic() - began:,.0f} s")

@@ -1,7 +1,8 @@
 """NER speed on given articles: bare ``nlp.pipe`` (NER only) beside newsflow's extractor.
 
-``python -m newsflow.entity.bench --articles FILE.jsonl --processes N [--json]`` (``make
-bench`` calls it with the articles the running services get). Articles carry a ``language``;
+``python -m newsflow.entity.bench --articles FILE.jsonl --processes N [--json] [--bare-only]``
+(``make bench`` calls it with the articles the running services get; ``--bare-only`` around
+each running-stage measurement). Articles carry a ``language``;
 those whose language has an installed pipeline are analysed. Bare: ``nlp.pipe(texts,
 n_process=N)`` over title and text per article. newsflow: the worker pool the service runs.
 """
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=Path, required=True, help="JSONL: language, text")
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--bare-only", action="store_true", help="only bare nlp.pipe (JSON)")
     args = parser.parse_args(argv)
     settings = load_settings()
     registry = ModelRegistry.from_settings(settings)
@@ -73,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         for _ in pipelines[name].nlp.pipe(texts, batch_size=16, n_process=args.processes):
             pass
     bare = len(docs) / (time.perf_counter() - started)
+    if args.bare_only:
+        print(json.dumps({"articles": len(docs), "processes": args.processes, "bare_ner": bare}))
+        return 0
 
     documents = [Document(d["language"], d.get("title", ""), d["text"]) for d in docs]
     ours = pool_rate(documents, settings, args.processes)

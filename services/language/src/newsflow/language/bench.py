@@ -1,7 +1,8 @@
 """Language identification speed on given articles, bare fastText beside newsflow's identifier.
 
-``python -m newsflow.language.bench --articles FILE.jsonl [--json]`` (``make bench`` calls it
-with the articles the running services get). Bare: one lid.176 prediction per article (newlines
+``python -m newsflow.language.bench --articles FILE.jsonl [--json] [--bare-only]`` (``make
+bench`` calls it with the articles the running services get; ``--bare-only`` around each
+running-stage measurement). Bare: one lid.176 prediction per article (newlines
 replaced, no truncation). newsflow: the identifier the service runs, with mojibake repair, a
 read batch at a time.
 """
@@ -13,8 +14,9 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from newsflow.language.logic import LanguageIdentifier
+from newsflow.language.logic import LanguageIdentifier, default_model_path
 from newsflow.shared.settings import load_settings
 from newsflow.shared.textrepair import repair
 
@@ -23,15 +25,19 @@ from newsflow.shared.textrepair import repair
 OTHER_SCRIPTS = ("ru", "ar", "hi", "zh", "ja", "ko", "el", "he", "th")
 
 
+def bare_rate(model: Any, docs: list[dict[str, str]]) -> float:
+    """Articles/s of bare fastText: one prediction per article, newlines replaced."""
+    started = time.perf_counter()
+    for doc in docs:
+        model.predict(f"{doc.get('title', '')} {doc['text']}".replace("\n", " "), k=1)
+    return len(docs) / (time.perf_counter() - started)
+
+
 def _rates(
     identifier: LanguageIdentifier, docs: list[dict[str, str]], batch: int
 ) -> tuple[float, float]:
     """(bare fastText, identifier) articles/s on the same documents."""
-    model = identifier._model
-    started = time.perf_counter()
-    for doc in docs:
-        model.predict(f"{doc.get('title', '')} {doc['text']}".replace("\n", " "), k=1)
-    bare = len(docs) / (time.perf_counter() - started)
+    bare = bare_rate(identifier._model, docs)
     started = time.perf_counter()
     for first in range(0, len(docs), batch):  # the service identifies a read batch together
         identifier.identify_many(
@@ -65,8 +71,18 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="folder of <code>.txt sentence files: also measure articles in other scripts",
     )
+    parser.add_argument(
+        "--bare-only", action="store_true", help="only bare fastText (quick; no lingua load)"
+    )
     args = parser.parse_args(argv)
     docs = [json.loads(line) for line in args.articles.open(encoding="utf-8")]
+    if args.bare_only:
+        import fasttext
+
+        model = fasttext.load_model(str(default_model_path()))
+        bare_rate(model, docs[:50])  # warm-up
+        print(json.dumps({"articles": len(docs), "bare_fasttext": bare_rate(model, docs)}))
+        return 0
     settings = load_settings()
     batch = args.batch_size or settings.batch_size
     identifier = LanguageIdentifier.from_settings(settings)
