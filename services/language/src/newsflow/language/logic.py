@@ -333,6 +333,8 @@ class LanguageIdentifier:
         pieces: list[_Piece] = []
         offset = 0
         for index, raw in enumerate([title, *text.splitlines(keepends=True)]):
+            if not raw:  # no title
+                continue
             start, end = offset, offset + len(raw.rstrip("\r\n"))
             if index > 0:
                 offset += len(raw)
@@ -362,10 +364,11 @@ class LanguageIdentifier:
             )
         dist, lines, confidence = self._aggregate(pieces)
         unsure = self.second is not None and confidence < self.ask_below
-        if unsure and self._second_opinion(pieces, dominant_script(counts)):
+        main_script = dominant_script(counts)
+        if unsure and self._second_opinion(pieces, main_script):
             dist, lines, confidence = self._aggregate(pieces)
         best = script_rule(max(dist, key=dist.__getitem__), counts)
-        if best in WORD_RULED and dominant_script(counts) == "Latn":
+        if best in WORD_RULED and main_script == "Latn":
             sibling = sibling_by_words(best, f"{title}\n{text}")
             if sibling == "no" and "nb" in dist and "no" not in dist:
                 sibling = "nb"  # Bokmål as lingua spelled it
@@ -401,7 +404,7 @@ class LanguageIdentifier:
             return LanguageSection(
                 code="und",
                 confidence=round(confidence, 4),
-                script=dominant_script(counts),
+                script=main_script,
                 alternatives=[
                     LanguageAlternative(code=best, confidence=round(confidence, 4)),
                     *alternatives,
@@ -425,6 +428,15 @@ class LanguageIdentifier:
         """Weighted language shares over the pieces, per-line votes, and the confidence in
         the leader: how sure the models were on the text it won, lowered when that text is
         less than half of the document (a real mixture)."""
+        if len(pieces) == 1:  # a title, a sentence, a one-paragraph text: the sums below, short
+            piece = pieces[0]
+            top = max(piece.probs, key=piece.probs.__getitem__)
+            top_prob = piece.probs[top]
+            one: list[_Line] = []
+            if piece.span is not None:
+                votes, sure = {top: float(piece.letters)}, {top: piece.letters * top_prob}
+                one.append((*piece.span, piece.letters, votes, sure))
+            return dict(piece.probs), one, top_prob
         scores: dict[str, float] = defaultdict(float)
         # Per language: weight of the pieces it won, and their summed weighted probability.
         support: dict[str, float] = defaultdict(float)
