@@ -43,6 +43,7 @@ def test_candidates_are_the_guesses_their_relatives_and_the_languages_fasttext_l
     chosen = candidates([("no", 0.6), ("da", 0.3), ("en", 0.005)], "Latn", second.known)
     assert {"nb", "nn", "da", "sv"} <= chosen  # "no" is Bokmål to lingua; its relatives
     assert {"zu", "xh", "yo", "bs"} <= chosen  # Latin-script languages lid.176 lacks
+    assert "sw" in chosen  # and their relatives: Swahili, which lid.176 ranks low
     assert "en" not in chosen  # too unlikely to be worth lingua's time
     cyrillic = candidates([("ru", 0.7), ("bg", 0.2)], "Cyrl", second.known)
     assert cyrillic == {"ru", "uk", "bg", "mk", "be"}
@@ -57,6 +58,15 @@ def test_a_language_fasttext_lacks_is_found(
     section = hybrid.identify(ZULU)
     assert section.code == "zu"
     assert section.name == "Zulu"
+
+
+def test_swahili_fasttext_does_not_rank_is_found(
+    hybrid: LanguageIdentifier, fasttext_only: LanguageIdentifier
+) -> None:
+    text = "Watoto wengi walikwenda shuleni asubuhi na walimu wao walifurahi sana."
+    alone = fasttext_only.identify(text)
+    assert alone.code != "sw" and "sw" not in {a.code for a in alone.alternatives}
+    assert hybrid.identify(text).code == "sw"
 
 
 def test_close_languages_are_told_apart(hybrid: LanguageIdentifier) -> None:

@@ -27,6 +27,9 @@ CONFUSABLE: tuple[frozenset[str], ...] = (
     frozenset({"fa", "ur", "ar", "pnb"}),
     frozenset({"hi", "mr", "ne", "bho", "mai", "sa", "gom", "new"}),
     frozenset({"zh", "ja", "wuu", "yue"}),
+    # Bantu languages: lid.176 knows Swahili but none of the southern ones lingua knows, and
+    # ranks Swahili low on short text; when one is a candidate, all are.
+    frozenset({"sw", "zu", "xh", "st", "tn", "ts", "sn", "lg"}),
 )
 # Each member of a confusable group -> the group.
 SIBLINGS: dict[str, frozenset[str]] = {code: group for group in CONFUSABLE for code in group}
@@ -56,7 +59,7 @@ def candidates(
     ranked: Iterable[tuple[str, float]], script: str | None, known: frozenset[str]
 ) -> frozenset[str]:
     """Languages lingua should choose among: fastText's guesses (mapped to lingua's codes),
-    the close relatives of each, and the languages fastText lacks in the text's script."""
+    the languages fastText lacks in the text's script, and the close relatives of each."""
     picked: set[str] = set()
     for rank, (code, share) in enumerate(ranked):
         if rank and share < MIN_CANDIDATE:
@@ -65,7 +68,9 @@ def candidates(
             picked.add(mapped)
             picked |= SIBLINGS.get(mapped, frozenset())
     if script:
-        picked |= LID176_MISSING.get(script, frozenset())
+        for missing in LID176_MISSING.get(script, frozenset()):
+            picked.add(missing)
+            picked |= SIBLINGS.get(missing, frozenset())
     return frozenset(picked & known)
 
 
