@@ -19,6 +19,7 @@ from newsflow.shared.redis_streams import _hiredis_packing, connect
         (b"CONFIG GET", b"maxmemory"),
         ("SET", "big", "x" * 200_000),  # over redis-py's buffer cutoff
         ("SET", "view", memoryview(b"bytes")),
+        ("SET", "buffer", bytearray(b"bytes")),  # not hiredis's: redis-py packs it
     ],
 )
 def test_hiredis_packing_matches_redis_py(args: tuple[object, ...]) -> None:
