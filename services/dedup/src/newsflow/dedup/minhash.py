@@ -70,7 +70,7 @@ _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(
 
 def shingle_hashes(toks: list[bytes], k: int = 3) -> NDArray[np.uint64]:
     """64-bit hashes of the k-token shingles (one hash of the whole text when shorter)."""
-    h = np.fromiter((_xxh3(t) for t in toks), dtype=np.uint64, count=len(toks))
+    h = np.array(list(map(_xxh3, toks)), dtype=np.uint64)  # faster than np.fromiter here
     if len(h) == 0:
         return h
     if len(h) < k:

@@ -41,6 +41,7 @@ _UNICODE_SEPARATORS = (
     "„", "“", "”", "‚", "‘", "’", "«", "»", "‹", "›", "–", "—", "…", "·", "•", "€", "°",
     "©", "®", "™", "§", "′", "″", "¿", "¡", "\u00a0",
 )  # fmt: skip
+_ASCII = bytes(range(128))
 _ASCII_SEPARATORS = bytes(
     0x20 if (chr(c) in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~" or chr(c).isspace()) else c
     for c in range(256)
@@ -105,11 +106,18 @@ def tokens_of(text: str) -> list[bytes]:
 
 def tokens(normalised: str) -> list[bytes]:
     """Words and numbers as UTF-8; in scripts written without spaces, single characters."""
-    if not _UNSPACED.search(normalised):
-        for sep in _UNICODE_SEPARATORS:
-            if sep in normalised:
+    data = normalised.encode()
+    # What is not ASCII (whole characters: ASCII bytes never occur inside a multi-byte
+    # sequence), usually a few per cent of the text: the only place unspaced scripts and the
+    # separators above can be, so they are looked for there.
+    others = data.translate(None, _ASCII).decode()
+    if not _UNSPACED.search(others):
+        present = [sep for sep in _UNICODE_SEPARATORS if sep in others]
+        if present:
+            for sep in present:
                 normalised = normalised.replace(sep, " ")
-        return normalised.encode().translate(_ASCII_SEPARATORS).split()
+            data = normalised.encode()
+        return data.translate(_ASCII_SEPARATORS).split()
     out: list[bytes] = []
     for word in _WORD.findall(normalised):
         if _UNSPACED.search(word):
