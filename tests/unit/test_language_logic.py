@@ -225,6 +225,10 @@ def test_a_short_hindi_sentence_has_enough_letters(identifier: LanguageIdentifie
         "مرحبا بِكُم في الموقع The council met today ́ again",
         "\u0301 leading mark, then Русский текст and more English",
         "Единый текст без латиницы, только кириллица и знаки!",
+        "서울에서 NEWS 보도, 한국어 텍스트 (Seoul) 입니다.",  # Hangul only in its runs
+        "서울에서 漢字 뉴스 보도 and English",  # Hangul and Han in one run
+        "한국어\u0301 텍스트 with English",  # a mark in a Hangul run
+        "中文新闻 with English and 日本語のニュース",
     ],
 )
 def test_script_runs_are_the_same_whichever_path_finds_them(line: str) -> None:

@@ -108,8 +108,11 @@ def _outside_family(family: str) -> re.Pattern[str]:
 
 
 @cache
-def _letters_of(code: str) -> re.Pattern[str]:
-    return re.compile(f"[{_class_text(_bmp_classes()[code])}]")
+def _letters_of(codes: tuple[str, ...]) -> re.Pattern[str]:
+    """Stretches of letters of these scripts (counted by their lengths: fewer, larger
+    matches than one per letter)."""
+    table = _bmp_classes()
+    return re.compile(f"[{_class_text(sorted(cp for code in codes for cp in table[code]))}]+")
 
 
 def warm_up() -> None:
@@ -117,13 +120,17 @@ def warm_up() -> None:
     alone, and each family beside Latin (the usual mix)."""
     for family in {_SCRIPT_FAMILY.get(code, code) for code in _NAME_TO_SCRIPT.values()}:
         _outside_family(family)
-        _tokens(tuple(sorted({family, "Latn"})))
+        _family_runs(tuple(sorted({family, "Latn"})))
+    _letters_of(_CJK_COUNTED)
+    _letters_of(_NOT_HANGUL)
     for code in _CJK_COUNTED:
-        _letters_of(code)
+        _letters_of((code,))
 
 
 # Scripts of the Han family counted on their own (the script rules need kana and Hangul).
 _CJK_COUNTED = ("Hira", "Kana", "Hang", "Bopo")
+# The other letters of the Han family.
+_NOT_HANGUL = ("Hani", "Hira", "Kana", "Bopo")
 
 
 def script_runs_counted(line: str, counts: Counter[str]) -> list[tuple[str, int]]:
@@ -156,69 +163,97 @@ def script_runs_counted(line: str, counts: Counter[str]) -> list[tuple[str, int]
             return [(line, letters)]
         if "Zyyy" not in foreign:  # a mix of known scripts: split at their words
             families = {family, *(_SCRIPT_FAMILY.get(c, c) for c in foreign)}
-            return _runs_by_tokens(line, counts, tuple(sorted(families)))
+            return _runs_by_spans(line, counts, tuple(sorted(families)))
     return _runs_by_characters(line, counts)
 
 
 @lru_cache(maxsize=256)
-def _tokens(families: tuple[str, ...]) -> re.Pattern[str]:
-    """Words (letters and combining marks) of each family, one named group per family."""
+def _family_runs(families: tuple[str, ...]) -> re.Pattern[str]:
+    """A run of each family: one of its letters, then everything up to the next letter of
+    another of ``families`` (one named group per family)."""
     table = _bmp_classes()
-    marks = table[INHERITED]
-    branches = []
-    for family in families:
-        letters = [
+    letters = {
+        family: sorted(
             cp
             for code, cps in table.items()
             if code not in {"Zyyy", INHERITED} and _SCRIPT_FAMILY.get(code, code) == family
             for cp in cps
-        ]
-        own = _class_text(sorted(letters))
-        both = _class_text(sorted([*letters, *marks]))
-        branches.append(f"(?P<{family}>[{own}][{both}]*)")
-    # A mark after a non-letter belongs to the run it is in.
-    branches.append(f"(?P<{INHERITED}>[{_class_text(marks)}]+)")
+        )
+        for family in families
+    }
+    branches = []
+    for family in families:
+        others = sorted(cp for f in families if f != family for cp in letters[f])
+        rest = f"[^{_class_text(others)}]*" if others else "(?s:.)*"
+        branches.append(f"(?P<{family}>[{_class_text(letters[family])}]{rest})")
     return re.compile("|".join(branches))
 
 
-def _runs_by_tokens(
+@cache
+def _marks() -> re.Pattern[str]:
+    return re.compile(f"[{_class_text(_bmp_classes()[INHERITED])}]+")
+
+
+def _runs_by_spans(
     line: str, counts: Counter[str], families: tuple[str, ...]
 ) -> list[tuple[str, int]]:
-    """Runs of a line mixing scripts, from its words: a run starts at the first word of another
-    family. The same runs, letters and counts as the per-character loop, many times faster."""
+    """Runs of a line mixing scripts: a run starts at the first letter of another family and
+    holds everything up to the next such letter (the first run also what precedes its first
+    letter); its letters are those of its family and the combining marks in it. One regex
+    match per run, not per character or word."""
+    found = list(_family_runs(families).finditer(line))
+    if not found:
+        return []
     runs: list[tuple[str, int]] = []
-    start = letters = 0
-    leading = 0  # marks before the first letter: letters of the first run, of no script
-    current: str | None = None
-    for token in _tokens(families).finditer(line):
-        family = token.lastgroup
+    for i, match in enumerate(found):
+        family = match.lastgroup
         assert family is not None
-        if family == INHERITED:
-            letters += token.end() - token.start()
-            if current is None:
-                leading += token.end() - token.start()
-            continue
-        if current is None:
-            current = family  # the first run also holds what precedes its first word
-        elif family != current:
-            runs.append((line[start : token.start()], letters))
-            _count_run(counts, current, line[start : token.start()], letters - leading)
-            start, letters, leading, current = token.start(), 0, 0, family
-        letters += token.end() - token.start()
-    if current is not None:
-        runs.append((line[start:], letters))
-        _count_run(counts, current, line[start:], letters - leading)
+        run = line[: match.end()] if i == 0 else match.group()
+        # In a run, what is not a space and not outside the family is its letter or a mark.
+        letters = len(run) - run.count(" ") - len(_outside_family(family).findall(run))
+        # Marks before the first letter are letters of the first run but of no script.
+        leading = sum(map(len, _marks().findall(line, 0, match.start()))) if i == 0 else 0
+        runs.append((run, letters))
+        _count_run(counts, family, run, letters - leading)
     return [(r.strip(), n) for r, n in runs if r.strip()]
 
 
 def _count_run(counts: Counter[str], family: str, run: str, letters: int) -> None:
     """Add a run's letters to its script; a Han-family run per script (kana, Hangul, Han)."""
     if family == "Hani":
-        members = {m: len(_letters_of(m).findall(run)) for m in _CJK_COUNTED}
-        members["Hani"] = letters - sum(members.values())
-        counts.update({m: n for m, n in members.items() if n})
+        if _marks().search(run):  # rare here: a mark counts towards the letter before it
+            _count_letters(counts, run)
+            return
+        members: dict[str, int] = {}
+        left = letters  # Han: what the counted members leave
+        if not _letters_of(_NOT_HANGUL).search(run):
+            members["Hang"] = letters  # Korean: one pass finds nothing but Hangul
+            left = 0
+        elif _letters_of(_CJK_COUNTED).search(run):  # else all Han, as in Chinese
+            for member in _CJK_COUNTED:
+                if n := sum(map(len, _letters_of((member,)).findall(run))):
+                    members[member] = n
+                    left -= n
+        if left:
+            members["Hani"] = left
+        counts.update(members)
     elif letters:
         counts[family] += letters
+
+
+def _count_letters(counts: Counter[str], text: str) -> None:
+    """Each letter's script, and each combining mark the script of the letter before it."""
+    script: str | None = None
+    for ch in text:
+        code = _char_class(ch)
+        if code is None:
+            continue
+        if code == INHERITED:
+            if script is not None:
+                counts[script] += 1
+            continue
+        counts[code] += 1
+        script = code
 
 
 def _runs_by_characters(line: str, counts: Counter[str]) -> list[tuple[str, int]]:
