@@ -5,7 +5,13 @@ from collections import Counter
 
 import pytest
 
-from newsflow.language.logic import LanguageIdentifier, clean_line, fold_shouting, line_runs
+from newsflow.language.logic import (
+    LanguageIdentifier,
+    absorb_short_runs,
+    clean_line,
+    fold_shouting,
+    line_runs,
+)
 from newsflow.shared.scripts import _runs_by_characters, dominant_script, script_runs_counted
 
 
@@ -264,3 +270,27 @@ def test_a_hint_is_weighed_even_when_a_script_rule_decided(
     identifier: LanguageIdentifier,
 ) -> None:
     assert identifier.identify("서울시는 새로운 교통 계획을 발표했다", hint="ja").code == "ko"
+
+
+def test_short_runs_of_another_script_are_read_with_their_neighbour() -> None:
+    # A brand in Latin letters inside Korean text is not a piece of its own.
+    assert absorb_short_runs([("삼성전자는 오늘", 7), ("Galaxy", 6), ("신제품을 공개했다", 8)]) == [
+        ("삼성전자는 오늘 Galaxy 신제품을 공개했다", 21)
+    ]
+    # Short runs before the first long one go with it; long runs stay apart.
+    assert absorb_short_runs(
+        [("BBC", 3), ("مرحبا بكم في الموقع", 16), ("The council met", 13)]
+    ) == [
+        ("BBC مرحبا بكم في الموقع", 19),
+        ("The council met", 13),
+    ]
+    assert absorb_short_runs([("ab", 2), ("вд", 2)]) == [("ab вд", 4)]
+    assert absorb_short_runs([("one run only", 10)]) == [("one run only", 10)]
+
+
+def test_a_latin_name_does_not_split_a_korean_sentence() -> None:
+    pieces, counts = LanguageIdentifier._pieces(
+        "서울시는 Google 과 함께 새로운 서비스를 시작했다.", ""
+    )
+    assert len(pieces) == 1
+    assert counts["Latn"] == 6 and counts["Hang"] > 0

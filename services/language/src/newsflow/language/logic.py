@@ -1,7 +1,8 @@
 """Pure language identification with fastText lid.176. No Redis, no FastStream.
 
 The whole document is read (no truncation). It is split into lines, and lines into runs of one
-script; each piece is cleaned (URLs, e-mail addresses, markup and digits removed) and identified
+script (a run of fewer than SHORT_RUN_LETTERS letters, such as a Latin brand name in Korean
+text, stays with its neighbour); each piece is cleaned (URLs, e-mail addresses, markup and digits removed) and identified
 on its own, and its probabilities are weighted by how much real text it has: a piece's weight
 grows with its letter count, and short pieces (bylines, menu items, a one-line header in another
 language) count for less than their length. The main language is the one with the largest
@@ -181,6 +182,32 @@ def line_runs(raw: str, counts: Counter[str]) -> list[tuple[str, int]]:
     return [(line, letters)]
 
 
+# A run of another script this short within a line (a brand, an acronym, a name in Latin
+# letters inside Korean or Hindi text) is read with its neighbour, not predicted on its own.
+SHORT_RUN_LETTERS = 8
+
+
+def absorb_short_runs(runs: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Runs of a line with each run of fewer than SHORT_RUN_LETTERS letters joined to the one
+    before it (short runs at the start, to the first long one; all short: one run)."""
+    if len(runs) < 2:
+        return runs
+    out: list[tuple[str, int]] = []
+    lead: list[tuple[str, int]] = []  # short runs before the first long one
+    for text, letters in runs:
+        if letters >= SHORT_RUN_LETTERS and not out:
+            lead.append((text, letters))
+            out.append((" ".join(t for t, _ in lead), sum(n for _, n in lead)))
+        elif out and letters < SHORT_RUN_LETTERS:
+            last, n = out[-1]
+            out[-1] = (f"{last} {text}", n + letters)
+        elif out:
+            out.append((text, letters))
+        else:
+            lead.append((text, letters))
+    return out or [(" ".join(t for t, _ in lead), sum(n for _, n in lead))]
+
+
 def fold_shouting(line: str) -> str:
     """Lower-case a line written in capitals (headlines, banners): fastText is case-sensitive
     and reads all-caps text badly."""
@@ -338,7 +365,7 @@ class LanguageIdentifier:
             start, end = offset, offset + len(raw.rstrip("\r\n"))
             if index > 0:
                 offset += len(raw)
-            for segment, letters in line_runs(raw, counts):
+            for segment, letters in absorb_short_runs(line_runs(raw, counts)):
                 if letters:
                     line_span = (start, end) if index > 0 else None
                     pieces.append(_Piece(line_span, letters, fold_shouting(segment), {}))
