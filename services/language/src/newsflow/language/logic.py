@@ -2,11 +2,11 @@
 
 The whole document is read (no truncation). It is split into lines, and lines into runs of one
 script (a run of fewer than SHORT_RUN_LETTERS letters, such as a Latin brand name in Korean
-text, stays with its neighbour); each piece is cleaned (URLs, e-mail addresses, markup and digits removed) and identified
-on its own, and its probabilities are weighted by how much real text it has: a piece's weight
-grows with its letter count, and short pieces (bylines, menu items, a one-line header in another
-language) count for less than their length. The main language is the one with the largest
-weighted share.
+text, stays with its neighbour); each piece is cleaned (URLs, e-mail addresses, markup and
+digits removed) and identified on its own, and its probabilities are weighted by how much real
+text it has: a piece's weight grows with its letter count, and short pieces (bylines, menu
+items, a one-line header in another language) count for less than their length. The main
+language is the one with the largest weighted share.
 """
 
 from __future__ import annotations
