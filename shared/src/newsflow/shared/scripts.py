@@ -221,8 +221,8 @@ def _runs_by_spans(
 def _count_run(counts: Counter[str], family: str, run: str, letters: int) -> None:
     """Add a run's letters to its script; a Han-family run per script (kana, Hangul, Han)."""
     if family == "Hani":
-        if _marks().search(run):  # rare here: a mark counts towards the letter before it
-            _count_letters(counts, run)
+        if _marks().search(run):  # rare here: a mark counts towards the letter before it,
+            _runs_by_characters(run, counts)  # as the per-character loop counts them
             return
         members: dict[str, int] = {}
         left = letters  # Han: what the counted members leave
@@ -239,21 +239,6 @@ def _count_run(counts: Counter[str], family: str, run: str, letters: int) -> Non
         counts.update(members)
     elif letters:
         counts[family] += letters
-
-
-def _count_letters(counts: Counter[str], text: str) -> None:
-    """Each letter's script, and each combining mark the script of the letter before it."""
-    script: str | None = None
-    for ch in text:
-        code = _char_class(ch)
-        if code is None:
-            continue
-        if code == INHERITED:
-            if script is not None:
-                counts[script] += 1
-            continue
-        counts[code] += 1
-        script = code
 
 
 def _runs_by_characters(line: str, counts: Counter[str]) -> list[tuple[str, int]]:
