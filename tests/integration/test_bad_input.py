@@ -166,3 +166,25 @@ async def test_bad_input_through_the_publisher(redis: Redis, settings: Settings)
         "777",
         report.published_ids[1],
     }
+
+
+async def test_python_objects_through_the_publisher(redis: Redis, settings: Settings) -> None:
+    """What the Python API may be handed: a datetime is published (as its text), a cycle is
+    dead-lettered with its reason and its repr; neither raises."""
+    from datetime import UTC, datetime
+
+    looped: dict[str, Any] = {}
+    looped["self"] = looped
+    items = [
+        {"id": "dated", "text": OK_TEXT, "published_at": datetime(2026, 11, 20, tzinfo=UTC)},
+        {"id": "looped", "text": OK_TEXT, "metadata": looped},
+    ]
+    async with ArticlePublisher.connect(settings) as pub:
+        report = await pub.publish(items)
+    assert report.published_ids == ["dated"]
+    [(origin, reason)] = report.rejected
+    assert origin == "item 2" and "metadata" in reason
+    [(_, raw)] = await entries(redis, settings.streams.raw)
+    assert json.loads(raw["article"])["published_at"].startswith("2026-11-20")
+    [(_, letter)] = await entries(redis, settings.streams.dlq)
+    assert "'self': {...}" in json.loads(letter["event"])["payload"]["article"]

@@ -21,6 +21,7 @@ from newsflow.shared.wire import (
     decode_raw_article,
     encode_article,
     encode_event,
+    validate_article,
 )
 
 LIMITS = InputLimits()
@@ -176,3 +177,20 @@ def test_redis_credentials_from_settings_and_files(tmp_path: Path) -> None:
     assert plain.redis_dsn() == "redis://:pw@localhost:6379/0"
     assert "pw" not in repr(plain), "the password is a secret in the settings' repr"
     assert Settings(redis_url="redis://u:p@h/0").redis_dsn() == "redis://u:p@h/0"
+
+
+def test_python_values_reach_the_contract_and_cycles_are_refused() -> None:
+    from datetime import UTC, datetime
+
+    # The Python API may hand over a datetime: the contract takes it (no JSON round trip).
+    when = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
+    article = validate_article({"text": "Body", "published_at": when}, LIMITS)
+    assert article.published_at == when
+    # A lone surrogate is found at any depth, in keys too.
+    with pytest.raises(InvalidPayload, match="lone surrogate"):
+        validate_article({"text": "Body", "metadata": {"a": [{"b\ud800": 1}]}}, LIMITS)
+    # A cycle is a clear error, not a hang or a crash.
+    looped: dict[str, object] = {}
+    looped["self"] = looped
+    with pytest.raises(InvalidPayload, match="metadata"):
+        validate_article({"text": "Body", "metadata": looped}, LIMITS)

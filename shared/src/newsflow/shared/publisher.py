@@ -43,6 +43,16 @@ class PublishReport:
     rejected: list[tuple[str, str]] = field(default_factory=list)
 
 
+def _as_json(data: Any) -> str:
+    """The rejected article for its dead letter: JSON, ASCII-escaped so even text with lone
+    surrogates is kept (as \\udXXX escapes); what JSON cannot hold (a cycle from the Python
+    API) as Python's repr, so nothing is lost and nothing raises."""
+    try:
+        return json.dumps(data, ensure_ascii=True, default=str)
+    except (ValueError, RecursionError):
+        return repr(data)
+
+
 class ArticlePublisher:
     def __init__(self, redis: Redis, settings: Settings, *, chunk: int = 500) -> None:
         self.redis = redis
@@ -67,8 +77,7 @@ class ArticlePublisher:
         await self.redis.aclose()
 
     def _dead_letter(self, item: Candidate, reason: str, error_type: str) -> DeadLetter:
-        # ASCII-escaped, so even text with lone surrogates is kept (as \\udXXX escapes).
-        raw = json.dumps(item.data, ensure_ascii=True, default=str) if item.data is not None else ""
+        raw = _as_json(item.data) if item.data is not None else ""
         return DeadLetter(
             stage="publish",
             reason=reason,

@@ -75,13 +75,28 @@ def _json_object(raw: str, field: str) -> dict[str, Any]:
 
 
 def _check_unicode(data: Any) -> None:
-    """Reject lone surrogates (e.g. JSON "\\ud800"): they cannot be written as UTF-8 later."""
-    try:
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidPayload(
-            f"invalid Unicode: lone surrogate {exc.object[exc.start : exc.end]!a}"
-        ) from exc
+    """Reject lone surrogates (e.g. JSON "\\ud800", or a Python string holding one): they
+    cannot be written as UTF-8 later. Strings are checked where they are (keys and values, at
+    any depth); values of other types (a datetime from the Python API) are the contract's to
+    judge, and a container met twice (a cycle) is looked at once."""
+    seen: set[int] = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    bad = exc.object[exc.start : exc.end]
+                    raise InvalidPayload(f"invalid Unicode: lone surrogate {bad!a}") from exc
+        elif isinstance(item, dict | list | tuple | set | frozenset) and id(item) not in seen:
+            seen.add(id(item))
+            if isinstance(item, dict):
+                stack.extend(item.keys())
+                stack.extend(item.values())
+            else:
+                stack.extend(item)
 
 
 def raw_article_dict(fields: Fields, max_fields: int = 64) -> dict[str, Any]:
