@@ -199,6 +199,13 @@ def raw_entries(articles: Sequence[Mapping[str, str]], tag: str = "") -> list[di
     ]
 
 
+def _last_json(argv: list[str]) -> dict[str, Any]:
+    """Run a library bench and read the JSON object it prints last."""
+    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def bare_now(articles_file: Path, processes: int, articles: int) -> dict[str, float]:
     """Bare fastText and bare NER now, in articles/s of the whole mix (NER runs only on the
     articles that have a pipeline, so its rate is spread over all articles)."""
@@ -210,8 +217,7 @@ def bare_now(articles_file: Path, processes: int, articles: int) -> dict[str, fl
         ("entity", [py, "-m", "newsflow.entity.bench", "--articles", str(articles_file),
                     "--processes", str(processes), "--bare-only"]),
     ):  # fmt: skip
-        done = subprocess.run(argv, capture_output=True, text=True, check=True)
-        result = json.loads(done.stdout.strip().splitlines()[-1])
+        result = _last_json(argv)
         if name == "language":
             out[name] = float(result["bare_fasttext"])
         else:
@@ -233,8 +239,7 @@ def run_library_benches(
         ("entity", [py, "-m", "newsflow.entity.bench", "--articles", str(articles_file),
                     "--processes", str(processes), "--json"]),
     ):  # fmt: skip
-        done = subprocess.run(argv, capture_output=True, text=True, check=True)
-        out[name] = json.loads(done.stdout.strip().splitlines()[-1])
+        out[name] = _last_json(argv)
     return out
 
 
