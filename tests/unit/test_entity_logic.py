@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from newsflow.entity import mentions as mentions_module
 from newsflow.entity.labels import LABEL_MAP, normalise_label
 from newsflow.entity.logic import Document, EntityExtractor
 from newsflow.entity.mentions import canonical_form, merge_mentions, trim_span
@@ -118,6 +121,50 @@ def test_hand_checked_merging(
     mentions, owners = merge_mentions(items, 20 * len(spans))
     assert {(m.name, m.label, m.count) for m in mentions} == expected
     assert sorted(set(owners)) == list(range(len(mentions)))
+
+
+def _join_short_forms_pairwise(entities: dict[str, mentions_module._Entity]) -> None:
+    """Rule 4 as written: every short form against every other entity."""
+    for key in sorted(entities, key=lambda k: (len(k.split(" ")), len(k))):
+        short = entities[key]
+        label = mentions_module._label_of(short)
+        fits = [
+            other_key
+            for other_key, other in entities.items()
+            if other_key != key
+            and mentions_module._label_of(other) in (label, "PER")
+            and mentions_module._abbreviates(
+                short.longest, other.longest, mentions_module._label_of(other)
+            )
+        ]
+        if len(fits) == 1:
+            entities[fits[0]].absorb(entities.pop(key))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_short_forms_join_as_when_every_pair_is_tried(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The indexed rule 4 merges exactly as trying every pair does, on articles crowded
+    with shared first names, surnames, genitives, initials and mixed labels."""
+    rng = random.Random(seed)
+    first = ["Anna", "Olaf", "Richard", "Angela", "Eva", "Jan"]
+    last = ["Yu", "Scholz", "Merkel", "Andersson", "Berg", "Lind"]
+    orgs = ["European Union", "Huawei Technologies", "Deutsche Bahn", "Svenska Dagbladet"]
+    names = (
+        [f"{f} {s}" for f in first for s in last]
+        + first
+        + last
+        + [f"{s}s" for s in last]
+        + orgs
+        + [o.split(" ")[0] for o in orgs]
+        + ["EU", "HT", "DB", "SD", "Deutsche Bahn AG", "Lind Berg"]
+    )
+    spans = [(rng.choice(names), rng.choice(["PER", "PER", "ORG", "LOC"])) for _ in range(60)]
+    items = [_item(text, label, i * 20) for i, (text, label) in enumerate(spans)]
+    indexed = merge_mentions(items, 20 * len(items))
+    monkeypatch.setattr(mentions_module, "_join_short_forms", _join_short_forms_pairwise)
+    assert indexed == merge_mentions(items, 20 * len(items))
 
 
 def test_first_installed_candidate_wins() -> None:

@@ -158,6 +158,58 @@ def _abbreviates(short: str, long: str, label: str) -> bool:
     return len(short) >= 2 and short.isupper() and " " not in short and _initials(long) == short
 
 
+def _label_of(entity: _Entity) -> str:
+    return entity.labels.most_common(1)[0][0]
+
+
+def _words(name: str) -> list[str]:
+    return name.casefold().split(" ")
+
+
+def _join_short_forms(entities: dict[str, _Entity]) -> None:
+    """Rule 4, in place: short forms join the single longer form they abbreviate (shortest
+    first, so a form absorbed into a longer one is not considered again).
+
+    Each short form is tried only against the entities that could fit (:func:`_abbreviates`
+    needs the same first or last word, or the initials), found in indexes by those words: an
+    article with hundreds of names costs hundreds of checks, not their square. An entity's
+    longest form never changes when it absorbs a shorter one (fewer words, by definition);
+    its label may, and is looked up again.
+    """
+    longest = {key: entity.longest for key, entity in entities.items()}
+    labels = {key: _label_of(entity) for key, entity in entities.items()}
+    by_first: dict[str, set[str]] = {}
+    by_last: dict[str, set[str]] = {}
+    by_initials: dict[str, set[str]] = {}
+    for key, name in longest.items():
+        words = _words(name)
+        by_first.setdefault(words[0], set()).add(key)
+        by_last.setdefault(words[-1], set()).add(key)
+        by_initials.setdefault(_initials(name), set()).add(key)
+
+    for key in sorted(entities, key=lambda k: (len(k.split(" ")), len(k))):
+        short, label = longest[key], labels[key]
+        words = _words(short)
+        candidates = by_first.get(words[0], set()) | by_last.get(words[-1], set())
+        if words[-1].endswith("s"):  # a genitive surname ("Anderssons")
+            stem = words[-1][:-1]
+            candidates |= by_last.get(stem, set()) | by_first.get(stem, set())
+        candidates |= by_initials.get(short, set())
+        fits = [
+            other
+            for other in candidates
+            if other != key
+            and other in entities
+            # a surname the model labelled wrongly still belongs to the person
+            and (labels[other] == label or labels[other] == "PER")
+            and _abbreviates(short, longest[other], labels[other])
+        ]
+        if len(fits) == 1:
+            target = entities[fits[0]]
+            target.absorb(entities.pop(key))
+            labels[fits[0]] = _label_of(target)
+
+
 def merge_mentions(
     items: Sequence[EntityItem], text_length: int
 ) -> tuple[list[EntityMention], list[int]]:
@@ -179,24 +231,7 @@ def merge_mentions(
         if key.endswith("s") and not key.endswith("ss") and key[:-1] in entities:
             entities[key[:-1]].absorb(entities.pop(key), as_inflection=True)
 
-    # Rule 4: short forms join the single longer form they abbreviate (longest first, so a
-    # form absorbed into a longer one is not considered again).
-    def label_of(entity: _Entity) -> str:
-        return entity.labels.most_common(1)[0][0]
-
-    for key in sorted(entities, key=lambda k: (len(k.split(" ")), len(k))):
-        short = entities[key]
-        label = label_of(short)
-        fits = [
-            other_key
-            for other_key, other in entities.items()
-            if other_key != key
-            # a surname the model labelled wrongly still belongs to the person
-            and (label_of(other) == label or label_of(other) == "PER")
-            and _abbreviates(short.longest, other.longest, label_of(other))
-        ]
-        if len(fits) == 1:
-            entities[fits[0]].absorb(entities.pop(key))
+    _join_short_forms(entities)
 
     max_count = max((len(e.spans) for e in entities.values()), default=1)
     mentions: list[EntityMention] = []
