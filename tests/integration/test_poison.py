@@ -28,6 +28,9 @@ class PoisonedStage:
     def input_stream(self, settings: Settings) -> str:
         return settings.streams.raw
 
+    def in_flight(self, settings: Settings) -> int:
+        return 1
+
     def decode(self, entry: Entry) -> ArticleEvent:
         return decode_raw_article(entry.fields, self.ctx.limits)
 

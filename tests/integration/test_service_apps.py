@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 
 from faststream import TestApp
@@ -11,7 +13,9 @@ from newsflow.dedup.app import create_app as create_dedup
 from newsflow.entity.app import create_app as create_entity
 from newsflow.language.app import create_app as create_language
 from newsflow.shared.events import ArticleEvent, LanguageSection
+from newsflow.shared.service import build_app
 from newsflow.shared.settings import Settings
+from newsflow.shared.stage import EventInput, Outcome, Routed, StageContext
 from newsflow.shared.wire import encode_article, encode_event
 from tests.conftest import SettingsFactory
 from tests.helpers import events, wait_for_len, wait_until
@@ -168,3 +172,70 @@ async def test_entity_app(redis: Redis, settings: Settings) -> None:
         "skipped": [],
         "reason": "no pipeline installed for language 'de'",
     }
+
+
+class _TwoAtOnce(EventInput):
+    """A stage that may have two batches in flight and proves it: each batch waits until
+    another one is being processed at the same time (10 s at most, then it fails)."""
+
+    service = "probe"
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.most = 0
+        self.both = asyncio.Event()
+        self.output = ""
+
+    def input_stream(self, settings: Settings) -> str:
+        return settings.streams.unique
+
+    def in_flight(self, settings: Settings) -> int:
+        return 2
+
+    async def start(self, ctx: StageContext) -> None:
+        self.output = ctx.settings.streams.language
+
+    async def process(self, events: Sequence[ArticleEvent]) -> list[Outcome]:
+        self.running += 1
+        self.most = max(self.most, self.running)
+        if self.running == 2:
+            self.both.set()
+        try:
+            await asyncio.wait_for(self.both.wait(), timeout=10)
+        finally:
+            self.running -= 1
+        return [Routed(self.output, event) for event in events]
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_a_stage_with_batches_in_flight_reads_with_one_consumer_each(
+    redis: Redis, make_settings: SettingsFactory
+) -> None:
+    settings = make_settings(consumer_name="probe-1", batch_size=1)
+    stage = _TwoAtOnce()
+    source = settings.streams.unique
+    async with TestApp(build_app(stage, settings)):
+        for i in range(2):
+            await redis.xadd(source, encode_event(ArticleEvent(id=f"a{i}", text="Text.")))
+        await wait_for_len(redis, settings.streams.language, 2, timeout=20)
+        consumers = await redis.xinfo_consumers(source, settings.group("probe"))
+        assert sorted(c["name"].decode() for c in consumers) == ["probe-1", "probe-1.2"]
+        # Redis lost its data: every subscriber is restarted on the recreated group.
+        await redis.delete(source)
+
+        async def group_back() -> bool:
+            groups = await redis.xinfo_groups(source) if await redis.exists(source) else []
+            return any(g["name"].decode() == settings.group("probe") for g in groups)
+
+        await wait_until(group_back, timeout=20, what="the group to be recreated")
+        stage.both.clear()
+        for i in range(2, 4):
+            await redis.xadd(source, encode_event(ArticleEvent(id=f"a{i}", text="Text.")))
+        await wait_for_len(redis, settings.streams.language, 4, timeout=20)
+    assert stage.most == 2, "two batches were processed at the same time"
+    assert sorted(e["id"] for e in await events(redis, settings.streams.language)) == [
+        f"a{i}" for i in range(4)
+    ]
+    assert (await redis.xpending(source, settings.group("probe")))["pending"] == 0

@@ -1,7 +1,9 @@
 """The FastStream application of a stage: the one app shape shared by the three services.
 
 * a batch stream subscriber on the stage's input, in the service's consumer group (created at
-  ``0`` before the subscriber starts), with a consumer name unique per process;
+  ``0`` before the subscriber starts), with a consumer name unique per process; a stage whose
+  work runs in parallel elsewhere (the entity stage's NER processes) has one subscriber per
+  batch it may have in flight, each its own consumer (``<name>``, ``<name>.2``, ...);
 * acknowledgements are written by the :class:`StageRunner` together with the outputs;
 * a :class:`Reclaimer` task beside it, so entries of dead or failing consumers are retried and,
   past the retry cap, dead-lettered;
@@ -54,28 +56,41 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
         # FastStream's own per-batch metrics (faststream_*), beside newsflow's (newsflow_*).
         middlewares=[RedisPrometheusMiddleware(registry=metrics.registry, app_name=stage.service)],
     )
-    subscriber = broker.subscriber(
-        stream=StreamSub(
-            input_stream,
-            group=group,
-            consumer=consumer,
-            batch=True,
-            max_records=settings.batch_size,
-            polling_interval=settings.block_ms,
-        ),
-        parser=batch_entry_parser,
-        decoder=batch_entry_decoder,
-        ack_policy=AckPolicy.MANUAL,
-        title=f"{stage.service}:{input_stream}",
-    )
     app = FastStream(broker, logger=logger)
     state: dict[str, Any] = {"recovering": False}
     stop = asyncio.Event()
 
-    @subscriber
-    async def handle(body: Any) -> None:  # list[Entry], from batch_entry_decoder
-        entries: list[Entry] = body
-        await state["runner"].run_batch(entries)
+    def subscribe(name: str, index: int) -> Any:
+        """One batch subscriber reading for consumer ``name``; the extra ones (in-flight
+        batches past the first) are left out of the AsyncAPI document, which describes the
+        channel once."""
+        subscriber = broker.subscriber(
+            stream=StreamSub(
+                input_stream,
+                group=group,
+                consumer=name,
+                batch=True,
+                max_records=settings.batch_size,
+                polling_interval=settings.block_ms,
+            ),
+            parser=batch_entry_parser,
+            decoder=batch_entry_decoder,
+            ack_policy=AckPolicy.MANUAL,
+            title=f"{stage.service}:{input_stream}",
+            include_in_schema=index == 0,
+        )
+
+        @subscriber
+        async def handle(body: Any) -> None:  # list[Entry], from batch_entry_decoder
+            entries: list[Entry] = body
+            await state["runner"].run_batch(entries)
+
+        return subscriber
+
+    # Each in-flight batch has its own consumer of the group: "<consumer>", "<consumer>.2", ...
+    in_flight = max(1, stage.in_flight(settings))
+    consumers = [consumer, *(f"{consumer}.{i}" for i in range(2, in_flight + 1))]
+    subscribers = [subscribe(name, i) for i, name in enumerate(consumers)]
 
     async def recover_group() -> None:
         """Recreate the group (and the stream) and restart the subscriber, with backoff."""
@@ -87,8 +102,9 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
             while not stop.is_set():
                 try:
                     await ensure_group(state["redis"], input_stream, group)
-                    await subscriber.stop()
-                    await subscriber.start()
+                    for subscriber in subscribers:
+                        await subscriber.stop()
+                        await subscriber.start()
                 except Exception as exc:
                     log.error("group recovery failed; retrying", error=str(exc), delay=delay)
                     await asyncio.sleep(delay)
@@ -99,18 +115,24 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
         finally:
             state["recovering"] = False
 
-    # FastStream stops the subscriber and exits the app (code 0) when the group vanishes
+    # FastStream stops a subscriber and exits the app (code 0) when the group vanishes
     # ("NOGROUP", e.g. after Redis lost its data). newsflow recreates it and keeps serving.
-    original_terminal = subscriber._stop_on_terminal_error
+    def keep_serving(subscriber: Any) -> None:
+        original_terminal = subscriber._stop_on_terminal_error
 
-    async def on_terminal_error(exc: Exception, msg: str) -> None:
-        if isinstance(exc, StreamGroupNotFoundError) and not stop.is_set():
-            log.error("consumer group vanished; recreating it", stream=input_stream, group=group)
-            state["recovery_task"] = asyncio.create_task(recover_group())
-            return
-        await original_terminal(exc, msg)
+        async def on_terminal_error(exc: Exception, msg: str) -> None:
+            if isinstance(exc, StreamGroupNotFoundError) and not stop.is_set():
+                log.error(
+                    "consumer group vanished; recreating it", stream=input_stream, group=group
+                )
+                state["recovery_task"] = asyncio.create_task(recover_group())
+                return
+            await original_terminal(exc, msg)
 
-    subscriber._stop_on_terminal_error = on_terminal_error  # type: ignore[method-assign]
+        subscriber._stop_on_terminal_error = on_terminal_error
+
+    for subscriber in subscribers:
+        keep_serving(subscriber)
 
     @app.on_startup
     async def _start() -> None:
@@ -146,12 +168,16 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
             stream=input_stream,
             group=group,
             consumer=consumer,
+            in_flight=len(subscribers),
             group_created=created,
         )
 
     async def readiness() -> dict[str, bool]:
         client = state.get("redis")
-        checks = {"started": "runner" in state, "subscriber": bool(subscriber.running)}
+        checks = {
+            "started": "runner" in state,
+            "subscriber": all(subscriber.running for subscriber in subscribers),
+        }
         try:
             checks["redis"] = bool(client is not None and await client.ping())
             groups = await group_info(client, input_stream) if client is not None else []

@@ -78,6 +78,11 @@ class Stage(Protocol):
         """Read one entry; raise :class:`PermanentError` if it breaks the contract."""
         ...
 
+    def in_flight(self, settings: Settings) -> int:
+        """How many read batches may be processed at once by one replica (each read by its
+        own consumer of the group). 1 unless the stage's work runs elsewhere in parallel."""
+        ...
+
     async def start(self, ctx: StageContext) -> None:
         """Load models and connect state. Called once, before the first read."""
         ...
@@ -95,6 +100,9 @@ class EventInput:
 
     def decode(self, entry: Entry) -> ArticleEvent:
         return decode_event(entry.fields)
+
+    def in_flight(self, settings: Settings) -> int:
+        return 1
 
 
 def dead_letter(

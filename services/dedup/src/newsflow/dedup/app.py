@@ -51,6 +51,9 @@ class DedupStage:
         self._unique = ""
         self._duplicates = ""
 
+    def in_flight(self, settings: Settings) -> int:
+        return 1  # the features are computed on this process's one core
+
     def input_stream(self, settings: Settings) -> str:
         return settings.streams.raw
 

@@ -94,7 +94,7 @@ class NerPool:
         batch_size: int,
         workers: int,
     ) -> None:
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = self.worker_count(workers)
         self._args = (
             {k: list(v) for k, v in models.items()},
             list(fallback),
@@ -103,6 +103,11 @@ class NerPool:
         )
         self._executor: ProcessPoolExecutor | None = None
         self._languages: frozenset[str] = frozenset()
+
+    @staticmethod
+    def worker_count(workers: int) -> int:
+        """The pool size for the ``entity_workers`` setting (0: one per CPU core)."""
+        return workers or os.cpu_count() or 1
 
     async def start(self, timeout: float = 600.0) -> dict[str, str]:
         """Start every worker and wait until each has loaded its pipelines."""
