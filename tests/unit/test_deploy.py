@@ -146,3 +146,19 @@ def test_bench_reads_in_the_batches_compose_sets(compose: dict[str, Any]) -> Non
     for name in SERVICES:
         env = compose["services"][name]["environment"]
         assert int(env["NEWSFLOW_BATCH_SIZE"]) == BATCH_SIZES[name], name
+
+
+def test_bench_stands_in_only_for_the_mix_languages_without_a_pipeline() -> None:
+    from newsflow.cli.bench import ner_stand_in
+
+    models = {"de": ["no_such_pipeline_de"], "en": ["json"], "sv": ["no_such_pipeline_sv"]}
+    out, stood_in = ner_stand_in(("de", "en"), models, "email")
+    assert stood_in == ["de"]
+    assert out["de"] == ["no_such_pipeline_de", "email"]  # its own pipeline stays first
+    assert out["en"] == ["json"] and out["sv"] == ["no_such_pipeline_sv"]
+    assert models["de"] == ["no_such_pipeline_de"], "the settings' map is not changed"
+    # No stand-in asked for, or none installed: the map as configured.
+    assert ner_stand_in(("de", "en"), models, None) == (models, [])
+    assert ner_stand_in(("de", "en"), models, "no_such_stand_in") == (models, [])
+    # A language the map does not know gets the stand-in as its only candidate.
+    assert ner_stand_in(("fi",), models, "email")[0]["fi"] == ["email"]
