@@ -50,7 +50,7 @@ eval-entity: sync ## NER span P/R/F1 per type on the gold sets, bare pipeline be
 	$(UV) run --frozen python -m newsflow.entity.evaluate --data $(DATA)
 
 bench: sync ## bare libraries, each running stage, no-op stage, pipeline, latency, RSS (DATA=...)
-	$(UV) run --frozen python -m newsflow.cli.bench --data $(DATA)
+	$(UV) run --frozen python -m newsflow.cli.bench --data $(DATA) $(BENCH_ARGS)
 
 bench-dedup: sync ## dedup stage rate beside bare rensa, Redis bytes per article (DATA=...)
 	$(UV) run --frozen python -m newsflow.dedup.bench --data $(DATA)
