@@ -6,7 +6,8 @@ the subscriber in every replica: it claims entries idle longer than ``min_idle_m
 consumer of the group (XAUTOCLAIM), processes them like new ones, and dead-letters those that
 were already delivered ``max_attempts`` times (the delivery count comes from XPENDING).
 
-The same loop trims the input stream of entries every consumer group has acknowledged.
+The same loop trims the input stream of entries every consumer group has acknowledged, and
+removes the consumers of gone replicas (nothing pending, no read for ``forget_idle_ms``).
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 import structlog
 from redis.exceptions import ResponseError
 
-from newsflow.shared.redis_streams import trim_consumed
+from newsflow.shared.redis_streams import forget_idle_consumers, trim_consumed
 from newsflow.shared.stage import StageRunner
 from newsflow.shared.wire import Entry, decode_fields
 
@@ -40,8 +41,12 @@ class Reclaimer:
         interval_s: float,
         on_group_missing: Callable[[], Awaitable[None]] | None = None,
         trim_interval_s: float | None = None,
+        forget_idle_ms: int = 0,
+        own_consumers: Collection[str] = (),
     ) -> None:
         self.trim_interval_s = trim_interval_s
+        self.forget_idle_ms = forget_idle_ms
+        self.own_consumers = frozenset(own_consumers) | {runner.ctx.consumer}
         self._next_trim = 0.0
         self.runner = runner
         self.redis = runner.ctx.redis
@@ -121,6 +126,12 @@ class Reclaimer:
         removed = await trim_consumed(self.redis, self.stream)
         if removed:
             self.log.debug("trimmed consumed entries", stream=self.stream, removed=removed)
+        if self.forget_idle_ms:
+            gone = await forget_idle_consumers(
+                self.redis, self.stream, self.group, self.forget_idle_ms, self.own_consumers
+            )
+            if gone:
+                self.log.info("removed consumers of gone replicas", consumers=gone[:20])
 
     async def run(self, stop: asyncio.Event) -> None:
         """Reclaim (and trim) until ``stop`` is set; errors are logged and retried, never fatal."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -184,3 +184,22 @@ async def trim_consumed(client: Redis, stream: str) -> int:
     if bound is None:
         return 0
     return int(await client.xtrim(stream, minid=bound, approximate=True))
+
+
+async def forget_idle_consumers(
+    client: Redis, stream: str, group: str, idle_ms: int, keep: Collection[str] = ()
+) -> list[str]:
+    """Remove the group's consumers that hold nothing pending and have not read for
+    ``idle_ms`` (replicas that are gone: each process reads under its own name, so every
+    restart leaves one behind). Returns their names. A live consumer reads at least every
+    poll interval, so it is never this idle; one with pending entries is left to the
+    reclaimers, which move its entries first."""
+    gone = []
+    for consumer in await client.xinfo_consumers(stream, group):
+        raw = consumer["name"]
+        name = raw.decode() if isinstance(raw, bytes) else str(raw)
+        if name in keep or int(consumer["pending"]) or int(consumer["idle"]) < idle_ms:
+            continue
+        await client.xgroup_delconsumer(stream, group, name)
+        gone.append(name)
+    return gone

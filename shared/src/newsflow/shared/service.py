@@ -162,6 +162,8 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
             interval_s=settings.reclaim_interval_ms / 1000,
             on_group_missing=recover_group,
             trim_interval_s=settings.trim_interval_s,
+            forget_idle_ms=int(settings.consumer_forget_s * 1000),
+            own_consumers=consumers,
         )
         log.info(
             "stage started",

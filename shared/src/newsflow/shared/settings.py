@@ -130,6 +130,12 @@ class Settings(BaseSettings):
     trim_interval_s: float = Field(
         default=30.0, gt=0, description="How often a service trims its consumed input stream."
     )
+    consumer_forget_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Consumers of the group with nothing pending that have not read for this "
+        "long (replicas that are gone) are removed, at each trim; 0 keeps them.",
+    )
     health_port: int | None = Field(
         default=None,
         ge=0,
