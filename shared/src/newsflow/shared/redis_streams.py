@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -137,17 +137,22 @@ async def group_info(client: Redis, stream: str) -> list[dict[str, Any]]:
         if "no such key" in str(exc).lower():
             return []
         raise
-    out = []
-    for g in groups:
-        out.append(
-            {
-                (k.decode() if isinstance(k, bytes) else str(k)): (
-                    v.decode() if isinstance(v, bytes) else v
-                )
-                for k, v in g.items()
-            }
+    return [_plain(g) for g in groups]
+
+
+def _plain(info: Mapping[Any, Any]) -> dict[str, Any]:
+    """An XINFO reply as a dict with str keys, and str for bytes values."""
+    return {
+        (k.decode() if isinstance(k, bytes) else str(k)): (
+            v.decode() if isinstance(v, bytes) else v
         )
-    return out
+        for k, v in info.items()
+    }
+
+
+async def consumer_info(client: Redis, stream: str, group: str) -> list[dict[str, Any]]:
+    """XINFO CONSUMERS as plain dicts (name, pending, idle in ms, ...)."""
+    return [_plain(c) for c in await client.xinfo_consumers(stream, group)]
 
 
 def _parse_id(entry_id: str) -> tuple[int, int]:
@@ -195,9 +200,8 @@ async def forget_idle_consumers(
     poll interval, so it is never this idle; one with pending entries is left to the
     reclaimers, which move its entries first."""
     gone = []
-    for consumer in await client.xinfo_consumers(stream, group):
-        raw = consumer["name"]
-        name = raw.decode() if isinstance(raw, bytes) else str(raw)
+    for consumer in await consumer_info(client, stream, group):
+        name = str(consumer["name"])
         if name in keep or int(consumer["pending"]) or int(consumer["idle"]) < idle_ms:
             continue
         await client.xgroup_delconsumer(stream, group, name)

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from newsflow.shared.rates import throughput
-from newsflow.shared.redis_streams import group_info
+from newsflow.shared.redis_streams import consumer_info, group_info
 from newsflow.shared.settings import Settings
 
 
@@ -44,18 +44,14 @@ class StreamStatus:
 
 
 async def _consumers(redis: Redis, stream: str, group: str) -> list[ConsumerStatus]:
-    out = []
-    for c in await redis.xinfo_consumers(stream, group):
-        fields = {(k.decode() if isinstance(k, bytes) else str(k)): v for k, v in c.items()}
-        name = fields["name"]
-        out.append(
-            ConsumerStatus(
-                name=name.decode() if isinstance(name, bytes) else str(name),
-                pending=int(fields.get("pending") or 0),
-                idle_s=int(fields.get("idle") or 0) / 1000,
-            )
+    return [
+        ConsumerStatus(
+            name=str(c["name"]),
+            pending=int(c.get("pending") or 0),
+            idle_s=int(c.get("idle") or 0) / 1000,
         )
-    return out
+        for c in await consumer_info(redis, stream, group)
+    ]
 
 
 async def _oldest_pending_age(redis: Redis, stream: str, group: str, now_ms: int) -> float | None:
