@@ -8,7 +8,7 @@ ten consecutive UNER EWT sentences, so the entity stage has work), side by side:
    ``nlp.pipe`` on as many processes as the entity service uses (``newsflow.entity.bench``);
 2. a no-op stage (``newsflow.cli.noop``): the runtime's own ceiling, in messages/s;
 3. each stage as a running service (the compose command, a private redis-server), fed its
-   real input as a backlog (language: the unique articles four times over, entity: twice, for
+   real input as a backlog (language: the unique articles eight times over, entity: twice, for
    measurement windows of several seconds): articles/s from ready to the last output;
 4. the whole pipeline end to end (all three services at once), articles/s;
 5. end-to-end latency (raw entry -> enriched/duplicate entry, Redis clock) at a fixed offered
@@ -293,7 +293,7 @@ class Bench:
         articles: list[dict[str, str]],
         workdir: Path,
         processes: int,
-        backlog_copies: int = 4,
+        backlog_copies: int = 8,
         entity_copies: int = 2,
         articles_file: Path | None = None,
         env: Mapping[str, str] | None = None,
