@@ -8,8 +8,10 @@ ten consecutive UNER EWT sentences, so the entity stage has work), side by side:
    ``nlp.pipe`` on as many processes as the entity service uses (``newsflow.entity.bench``);
 2. a no-op stage (``newsflow.cli.noop``): the runtime's own ceiling, in messages/s;
 3. each stage as a running service (the compose command, a private redis-server), fed its
-   real input as a backlog (language: the unique articles eight times over, entity: twice, for
-   measurement windows of several seconds): articles/s from ready to the last output;
+   real input: dedup and entity as a backlog (entity: the unique articles twice over), from
+   ready to the last output; language in four rounds, each a backlog of the unique articles
+   four times over that the service is started on (ready to last output, then stopped), with
+   bare fastText between the rounds;
 4. the whole pipeline end to end (all three services at once), articles/s;
 5. end-to-end latency (raw entry -> enriched/duplicate entry, Redis clock) at a fixed offered
    load of 50 % of the measured pipeline capacity: p50 / p99;
@@ -17,8 +19,10 @@ ten consecutive UNER EWT sentences, so the entity stage has work), side by side:
 
 Each ratio of a running stage (or the pipeline) to its bare library divides by that library's
 rate measured just before and just after the running measurement (their mean): this VM's speed
-drifts by up to a third within minutes, so a bare figure from the start of the run would
-measure the drift as much as the stage. Both figures of each bracket are printed.
+drifts by a third and more within seconds, so a bare figure from the start of the run would
+measure the drift as much as the stage. Both figures of each bracket are printed. The language
+stage, a few seconds per pass, is measured in rounds between bare fastText runs, and its ratio
+is the median of the rounds' ratios.
 
 Every article of the mix gets NER, as in the compose image: where a language's own pipeline
 is not installed (``de_core_news_sm`` is not installable on a machine without the model hub),
@@ -293,7 +297,8 @@ class Bench:
         articles: list[dict[str, str]],
         workdir: Path,
         processes: int,
-        backlog_copies: int = 8,
+        language_rounds: int = 4,
+        round_copies: int = 4,
         entity_copies: int = 2,
         articles_file: Path | None = None,
         env: Mapping[str, str] | None = None,
@@ -301,12 +306,17 @@ class Bench:
         self.articles = articles
         self.articles_file = articles_file
         self.env = dict(env or {})
-        # The entity stage reads fewer copies of the backlog: NER is ~20x slower per article
-        # than language ID, so two copies already make a window of tens of seconds.
-        self.entity_copies = min(entity_copies, backlog_copies)
+        # The language stage is fed in rounds, each the unique articles ``round_copies`` times,
+        # with bare fastText measured between them (see stages_alone); the entity stage reads
+        # the newest ``entity_copies`` of them: NER is ~20x slower per article than language
+        # ID, so two copies already make a window of tens of seconds.
+        self.language_rounds = language_rounds
+        self.round_copies = round_copies
+        self.entity_copies = min(entity_copies, language_rounds * round_copies)
+        # Per language round: (stage articles/s, bare fastText before, bare fastText after).
+        self.language_measured: list[tuple[float, float, float]] = []
         # Bare library rates taken between the running measurements (see bare_check).
         self.bare_checks: list[dict[str, float]] = []
-        self.backlog_copies = backlog_copies
         self.workdir = workdir
         self.processes = processes
         self.rss: dict[str, float] = {}
@@ -317,6 +327,12 @@ class Bench:
             self.bare_checks.append(
                 bare_now(self.articles_file, self.processes, len(self.articles), self.env, kinds)
             )
+
+    def _bare_fasttext(self) -> float:
+        """Bare fastText now, articles/s."""
+        assert self.articles_file is not None, "the bench needs the articles file"
+        args = (self.articles_file, self.processes, len(self.articles), self.env, ["language"])
+        return bare_now(*args)["language"]
 
     def _service(self, name: str, redis_url: str, command: list[str] | None = None) -> Service:
         env = {
@@ -364,15 +380,19 @@ class Bench:
         running: list[Service] = []
         try:
 
-            async def feed_and_wait(service: Service, outputs: list[str], want: int) -> float:
+            async def wait_for(service: Service, outputs: list[str], want: int) -> float:
+                """Seconds until the outputs hold ``want`` entries."""
                 async with session(local.url) as redis:
-                    if service.name == "dedup":
-                        started = time.monotonic()
-                        await _xadd_all(redis, "articles.raw", raw_entries(self.articles))
-                        await _wait_len(redis, outputs, want, 600, [service])
-                        return want / (time.monotonic() - started)
-                    seconds = await _wait_len(redis, outputs, want, 600, [service])
-                    return want / seconds
+                    return await _wait_len(redis, outputs, want, 600, [service])
+
+            async def feed_and_wait(service: Service, outputs: list[str], want: int) -> float:
+                if service.name != "dedup":
+                    return want / await wait_for(service, outputs, want)
+                async with session(local.url) as redis:
+                    started = time.monotonic()
+                    await _xadd_all(redis, "articles.raw", raw_entries(self.articles))
+                    await _wait_len(redis, outputs, want, 600, [service])
+                    return want / (time.monotonic() - started)
 
             dedup = self._service("dedup", local.url).start()
             running.append(dedup)
@@ -381,36 +401,49 @@ class Bench:
                 feed_and_wait(dedup, ["articles.unique", "articles.duplicates"], n)
             )
 
-            async def count(stream: str) -> int:
+            async def take(stream: str) -> list[Any]:
+                """The stream's entries, and the stream removed (the next stage's group,
+                created at 0 on start, then reads only what each round adds)."""
                 async with session(local.url) as redis:
-                    return int(await redis.xlen(stream))
+                    entries: Any = await redis.xrange(stream)
+                    await redis.delete(stream)
+                    return [fields for _, fields in entries]
 
-            async def repeat_backlog(stream: str, times: int) -> None:
-                """A longer backlog for a steadier figure: the same events again (new entry
-                ids; the stages do not mind seeing an article id twice)."""
+            async def add(stream: str, entries: list[Any]) -> None:
                 async with session(local.url) as redis:
-                    original: Any = await redis.xrange(stream)
-                    copies = [fields for _, fields in original] * (times - 1)
-                    await _xadd_all(redis, stream, copies)
+                    await _xadd_all(redis, stream, entries)
 
-            once = asyncio.run(count("articles.unique"))
-            asyncio.run(repeat_backlog("articles.unique", self.backlog_copies))
-            # The next stage's group is created at 0 on start: the backlog is its input.
-            # Measured from the moment it is ready (models loaded) to its last output.
-            # Bare libraries just before and after each (the service's load time lies between).
-            self.bare_check(("language",))
-            language = self._service("language", local.url).start()
-            running.append(language)
-            language.wait_ready()
-            want = once * self.backlog_copies
-            rates["language"] = asyncio.run(feed_and_wait(language, ["articles.language"], want))
+            unique = asyncio.run(take("articles.unique"))
+            # Rounds: the language service is started on a backlog (the unique articles
+            # round_copies times, new entry ids; the stage does not mind seeing an article id
+            # again), measured from ready to its last output and stopped, so the backlog is
+            # never written while it runs (on 2 cores the writing would compete with it); bare
+            # fastText runs between the rounds, and each round's ratio divides by the library
+            # just before and after it.
+            before = self._bare_fasttext()
+            done = 0
+            for _ in range(self.language_rounds):
+                entries = unique * self.round_copies
+                done += len(entries)
+                asyncio.run(add("articles.unique", entries))
+                language = self._service("language", local.url).start()
+                language.wait_ready()
+                try:
+                    seconds = asyncio.run(wait_for(language, ["articles.language"], done))
+                finally:
+                    rss = language.stop()
+                self.rss["language"] = max(self.rss.get("language", 0.0), rss)
+                after = self._bare_fasttext()
+                self.language_measured.append((len(entries) / seconds, before, after))
+                before = after
+            rates["language"] = statistics.median(r for r, _, _ in self.language_measured)
             self.bare_check()
 
             async def keep_newest(stream: str, entries: int) -> None:
                 async with session(local.url) as redis:
                     await redis.xtrim(stream, maxlen=entries, approximate=False)
 
-            want = once * self.entity_copies
+            want = len(unique) * self.entity_copies
             asyncio.run(keep_newest("articles.language", want))
             entity = self._service("entity", local.url).start()
             running.append(entity)
@@ -594,8 +627,11 @@ def main(argv: list[str] | None = None) -> int:
     ner_articles = ent.get("articles", 0)
     entity_mix = stages["entity"]
     # The bare rates bracketing each running measurement (see the module docstring).
-    c0, c1, c2, c3 = bench.bare_checks
-    lang_bare = (c0["language"] + c1["language"]) / 2
+    c1, c2, c3 = bench.bare_checks
+    # The language stage: the median over its rounds of (round rate / mean of the bare
+    # fastText rates just before and after that round).
+    round_ratios = [rate / ((a + b) / 2) for rate, a, b in bench.language_measured]
+    lang_ratio = statistics.median(round_ratios)
     entity_bare = (c1["entity"] + c2["entity"]) / 2
     around_pipeline = {
         "dedup (rensa)": d["bare_rensa"],  # ~30x the others: not measured again
@@ -604,15 +640,19 @@ def main(argv: list[str] | None = None) -> int:
     }
     slowest_name, slowest = min(around_pipeline.items(), key=lambda kv: kv[1])
     print("\nbare libraries again, just before / after each running measurement (articles/s):")
-    print(f"  language stage: fastText {c0['language']:,.0f} / {c1['language']:,.0f}")
+    rounds = bench.language_measured
+    bare_series = " / ".join(f"{b:,.0f}" for b in [rounds[0][1], *(a for _, _, a in rounds)])
+    print(f"  language stage rounds: fastText {bare_series}")
     print(f"  entity stage:   NER {c1['entity']:,.1f} / {c2['entity']:,.1f}")
     print(f"  pipeline:       fastText {c2['language']:,.0f} / {c3['language']:,.0f}, NER "
           f"{c2['entity']:,.1f} / {c3['entity']:,.1f}")  # fmt: skip
     print("\nrunning services (compose command, private Redis, fed a backlog):")
     print(f"  no-op stage                 {noop:>10,.0f} messages/s")
     print(f"  dedup                       {stages['dedup']:>10,.0f} articles/s")
-    print(f"  language                    {stages['language']:>10,.0f} articles/s "
-          f"({stages['language'] / lang_bare:.2f}x bare fastText around it)")  # fmt: skip
+    print(f"  language                    {stages['language']:>10,.0f} articles/s, median of "
+          f"{len(rounds)} rounds ({lang_ratio:.2f}x bare fastText around them, median; rounds "
+          f"{', '.join(f'{r:,.0f}' for r, _, _ in rounds)} articles/s = "
+          f"{', '.join(f'{x:.2f}' for x in round_ratios)}x)")  # fmt: skip
     print(f"  entity                      {entity_mix:>10,.1f} articles/s of the mix "
           f"({entity_mix / entity_bare:.2f}x bare NER around it)")  # fmt: skip
     print(f"  whole pipeline              {capacity:>10,.1f} articles/s")
@@ -635,7 +675,6 @@ def main(argv: list[str] | None = None) -> int:
     for name, mb in bench.rss.items():
         print(f"  {name:<22} {mb:>8,.0f}")
 
-    lang_ratio = stages["language"] / lang_bare
     entity_ratio = entity_mix / entity_bare if entity_bare else 0.0
     pipeline_ratio = capacity / slowest
     dedup_per_core = stages["dedup"]  # one dedup process: it uses one core
