@@ -35,6 +35,22 @@ async def wait_for_len(redis: Redis, stream: str, n: int, timeout: float = 30.0)
     await wait_until(ready, timeout=timeout, what=f"{n} entries on {stream}")
 
 
+async def entries_added(redis: Redis, stream: str) -> int:
+    """How many entries were ever written to the stream (XINFO STREAM entries-added, Redis
+    >= 7.0): unlike XLEN it does not fall when a consuming service trims what it has read."""
+    if not await redis.exists(stream):
+        return 0
+    info = await redis.xinfo_stream(stream)
+    return int(info["entries-added"])
+
+
+async def wait_for_added(redis: Redis, stream: str, n: int, timeout: float = 30.0) -> None:
+    async def ready() -> bool:
+        return await entries_added(redis, stream) >= n
+
+    await wait_until(ready, timeout=timeout, what=f"{n} entries written to {stream}")
+
+
 async def entries(redis: Redis, stream: str) -> list[tuple[str, dict[str, str]]]:
     return [(eid.decode(), decode_fields(raw)) for eid, raw in await redis.xrange(stream)]
 
