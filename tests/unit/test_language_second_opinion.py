@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newsflow.language.logic import LanguageIdentifier
-from newsflow.language.second import SecondOpinion, candidates
+from newsflow.language.second import SCREEN_KEEP, SecondOpinion, candidates
 from newsflow.shared.settings import Settings
 
 
@@ -114,3 +114,31 @@ def test_confidence_is_calibrated_into_range(hybrid: LanguageIdentifier) -> None
     for text in (ZULU, NYNORSK, ENGLISH):
         section = hybrid.identify(text)
         assert 0.5 <= section.confidence <= 1.0
+
+
+def test_short_text_with_many_candidates_is_screened_by_trigrams(
+    second: SecondOpinion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[tuple[frozenset[str], bool]] = []
+    original = second._detector
+
+    def spy(codes: frozenset[str], low_accuracy: bool) -> object:
+        built.append((codes, low_accuracy))
+        return original(codes, low_accuracy)
+
+    monkeypatch.setattr(second, "_detector", spy)
+    many = candidates([("no", 0.5), ("da", 0.3)], "Latn", second.known)
+    assert len(many) > SCREEN_KEEP
+    opinion = second.ask(NYNORSK, many)
+    # The trigram ranking over all of them, then the accurate models over its top few.
+    assert built[0] == (many, True)
+    assert built[1][1] is False and len(built[1][0]) == SCREEN_KEEP and built[1][0] < many
+    assert set(opinion) <= built[1][0]
+    assert max(opinion, key=opinion.__getitem__) == "nn"
+    # Few candidates, or long text: one call, no screening.
+    built.clear()
+    second.ask(NYNORSK, frozenset({"nn", "nb"}))
+    assert built == [(frozenset({"nn", "nb"}), False)]
+    built.clear()
+    second.ask(NYNORSK + " " + NYNORSK, many)
+    assert built == [(many, True)]

@@ -47,6 +47,13 @@ LONG_TEXT = 120
 # Text handed to lingua is capped: its cost is linear in length and a few hundred characters
 # of the main language's text decide as well as the whole article.
 MAX_CHARS = 1000
+# On short text with more candidates than this, lingua's trigram-only (low accuracy) mode ranks
+# them first and the high-accuracy models choose among its top SCREEN_KEEP. A high-accuracy
+# call costs about 40 us per candidate on a 100-character sentence here, the ranking about a
+# third of that, and a Latin text fastText is unsure of has ~17 candidates (the languages
+# lid.176 lacks are always among them). Measured by `make eval-language`-style runs on the
+# sentences: 30 % faster, and macro accuracy 0.9535 -> 0.9551.
+SCREEN_KEEP = 3
 
 
 def lingua_codes() -> frozenset[str]:
@@ -77,7 +84,7 @@ def candidates(
 class SecondOpinion:
     """lingua (high-accuracy models) restricted to a few candidate languages per call."""
 
-    def __init__(self, languages: Iterable[str] | None = None, max_detectors: int = 256) -> None:
+    def __init__(self, languages: Iterable[str] | None = None, max_detectors: int = 8192) -> None:
         """``languages``: the lingua languages that may be candidates (all 75 by default)."""
         import lingua
 
@@ -114,11 +121,23 @@ class SecondOpinion:
 
     def ask(self, text: str, codes: frozenset[str]) -> dict[str, float]:
         """lingua's probabilities over ``codes`` (at least two) for ``text``; empty when it
-        cannot tell (no letters it knows)."""
+        cannot tell (no letters it knows). On short text with many candidates, only the
+        SCREEN_KEEP that lingua's trigram ranking puts first get a probability."""
         if len(codes) < 2:
             return {}
         text = text[:MAX_CHARS]
-        detector = self._detector(codes, low_accuracy=len(text) >= LONG_TEXT)
+        if len(text) >= LONG_TEXT:
+            return self._values(self._detector(codes, low_accuracy=True), text)
+        if len(codes) > SCREEN_KEEP:
+            ranked = self._values(self._detector(codes, low_accuracy=True), text)
+            if ranked:  # else (no trigram it knows): the high-accuracy models over all
+                top = sorted(ranked, key=ranked.__getitem__, reverse=True)[:SCREEN_KEEP]
+                codes = frozenset(top)
+        return self._values(self._detector(codes, low_accuracy=False), text)
+
+    @staticmethod
+    def _values(detector: Any, text: str) -> dict[str, float]:
+        """The detector's probabilities per ISO 639-1 code; empty when all are zero."""
         values = detector.compute_language_confidence_values(text)
         out = {v.language.iso_code_639_1.name.lower(): float(v.value) for v in values}
         return out if any(out.values()) else {}
