@@ -6,6 +6,7 @@ pending entries and stream length need Redis and are read when Prometheus scrape
 
 from __future__ import annotations
 
+import collections
 import time
 from collections.abc import Sequence
 
@@ -100,8 +101,8 @@ class StageMetrics:
             self.entries.labels(service, "dead_lettered").inc(dead_lettered)
         if failed:
             self.entries.labels(service, "failed").inc(failed)
-        for stream in routed:
-            self.outputs.labels(service, stream).inc()
+        for stream, count in collections.Counter(routed).items():
+            self.outputs.labels(service, stream).inc(count)
         now_ms = time.time() * 1000
         age = self.entry_age.labels(service)
         for entry_id in entry_ids:

@@ -194,6 +194,9 @@ class StageRunner:
         """Process entries; ``exhausted`` maps entry ids that reached the retry cap to their
         delivery count: those go to the DLQ with their last error instead of being processed."""
         started = time.perf_counter()
+        # Bound once per batch: each call on structlog's lazy proxy binds a new logger, and
+        # the per-entry debug line below would pay for that on every entry at any level.
+        log = self.log.bind()
         exhausted = exhausted or {}
         letters: list[DeadLetter] = []
         decoded: list[tuple[Entry, ArticleEvent]] = []
@@ -227,10 +230,10 @@ class StageRunner:
             )
             result.routed += 1
             routed_streams.append(outcome.stream)
-            self.log.debug("routed", article_id=event.id, stream=outcome.stream)
+            log.debug("routed", article_id=event.id, stream=outcome.stream)
         for letter in letters:
             pipe.xadd(self.dlq, encode_dead_letter(letter))  # type: ignore[arg-type]
-            self.log.warning(
+            log.warning(
                 "dead-lettered",
                 article_id=letter.article_id,
                 entry_id=letter.original_id,
@@ -252,7 +255,7 @@ class StageRunner:
                 }
             )
             pipe.hset(self.failures_key, entry.entry_id, record)
-            self.log.error(
+            log.error(
                 "processing failed; entry stays pending for retry",
                 entry_id=entry.entry_id,
                 article_id=entry.fields.get("id"),
@@ -270,7 +273,7 @@ class StageRunner:
                 failed=len(failed),
                 seconds=time.perf_counter() - started,
             )
-        self.log.debug(
+        log.debug(
             "batch done",
             entries=len(entries),
             routed=result.routed,
