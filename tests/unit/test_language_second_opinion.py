@@ -142,3 +142,38 @@ def test_short_text_with_many_candidates_is_screened_by_trigrams(
     built.clear()
     second.ask(NYNORSK + " " + NYNORSK, many)
     assert built == [(many, True)]
+
+
+class _StubLingua:
+    """A second opinion with a fixed answer, knowing Luganda and Tagalog but not Waray."""
+
+    known = frozenset({"lg", "tl", "zu", "ts", "en"})
+
+    def __init__(self, answer: dict[str, float]) -> None:
+        self.answer = answer
+
+    def ask(self, text: str, codes: frozenset[str]) -> dict[str, float]:
+        return dict(self.answer)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ({"lg": 0.99, "tl": 0.01}, "lg"),  # sure of a language lid.176 lacks
+        ({"lg": 0.6, "tl": 0.4}, "war"),  # unsure: Waray keeps fastText's share and wins
+        ({"tl": 0.99, "lg": 0.01}, "war"),  # a language lid.176 knows: Waray keeps its share
+    ],
+)
+def test_a_sure_answer_for_a_language_fasttext_lacks_outweighs_its_unknown_guesses(
+    monkeypatch: pytest.MonkeyPatch,
+    answer: dict[str, float],
+    expected: str,
+) -> None:
+    identifier = LanguageIdentifier.from_settings(Settings(language_second_opinion=False))
+    identifier.second = _StubLingua(answer)  # type: ignore[assignment]
+    # lid.176 on Luganda text, as it often is: most of its mass on Waray and Cebuano, which
+    # lingua cannot check.
+    guess = {"war": 0.5, "ceb": 0.2, "tl": 0.1}
+    monkeypatch.setattr(identifier, "_predict", lambda line: dict(guess))
+    section = identifier.identify("Abaana bangi baagenda ku ssomero enkya nga basanyufu nnyo.")
+    assert section.code == expected, section
