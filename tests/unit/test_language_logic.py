@@ -8,6 +8,7 @@ import pytest
 from newsflow.language.logic import (
     LanguageIdentifier,
     absorb_short_runs,
+    calibrated,
     clean_line,
     fold_shouting,
     line_runs,
@@ -294,3 +295,21 @@ def test_a_latin_name_does_not_split_a_korean_sentence() -> None:
     )
     assert len(pieces) == 1
     assert counts["Latn"] == 6 and counts["Hang"] > 0
+
+
+def test_confidence_falls_with_the_amount_of_text() -> None:
+    # The same raw score says less about two words than about a paragraph.
+    assert calibrated(0.9, 8) < calibrated(0.9, 20) < calibrated(0.9, 60)
+    assert calibrated(0.9, 60) == calibrated(0.9, 600)  # past the cap, length adds nothing
+    assert calibrated(0.5, 200) < calibrated(0.9, 200) < calibrated(1.0, 200) < 1.0
+    assert 0.0 < calibrated(0.0, 5)
+
+
+def test_a_short_title_is_answered_when_sure_and_und_when_not(
+    identifier: LanguageIdentifier,
+) -> None:
+    sure = identifier.identify("Regierung beschließt Haushalt")
+    assert sure.code == "de"
+    unsure = identifier.identify("Hotel Taxi")
+    assert unsure.code == "und"
+    assert unsure.reason is not None and "low confidence" in unsure.reason

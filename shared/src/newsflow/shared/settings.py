@@ -169,7 +169,11 @@ class Settings(BaseSettings):
         description="Below this calibrated confidence the language is `und`.",
     )
     language_min_letters: int = Field(
-        default=12, ge=1, description="Fewer letters than this: `und` (too little text)."
+        default=5,
+        ge=1,
+        description="Fewer letters than this: `und` (too little text); above it, short text is"
+        " answered when its calibrated confidence (which falls with the amount of text) is high"
+        " enough.",
     )
     language_second_opinion: bool = Field(
         default=True,

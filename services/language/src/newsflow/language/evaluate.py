@@ -115,6 +115,18 @@ def _speed(
     return best
 
 
+def _ece(reliability: dict[int, list[tuple[float, bool]]]) -> float:
+    """Expected calibration error: the answers' mean |stated confidence - accuracy| per bin,
+    weighted by the bin's share of the answers."""
+    total = sum(len(rows) for rows in reliability.values())
+    gap = 0.0
+    for rows in reliability.values():
+        mean = sum(c for c, _ in rows) / len(rows)
+        acc = sum(1 for _, ok in rows if ok) / len(rows)
+        gap += len(rows) / total * abs(mean - acc)
+    return gap
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="../shared/eval")
@@ -210,17 +222,23 @@ def main(argv: list[str] | None = None) -> int:
         for name, fn in systems[:3]:
             changed[name] += _norm(fn(text)) != _norm(fn(clean))
 
-    # Calibration: how often newsflow is right at each stated confidence (answers, not und).
+    # Calibration: how often newsflow is right at each stated confidence (answers, not und),
+    # over every kind (short texts too: the calibration weighs the amount of text).
     bins = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.01]
     reliability: dict[int, list[tuple[float, bool]]] = defaultdict(list)
-    for kind in ("sentences", "articles"):
+    kind_ece: dict[str, float] = {}
+    for kind in kinds:
+        per_kind: dict[int, list[tuple[float, bool]]] = defaultdict(list)
         for lang, texts in kinds[kind].items():
             for text in texts:
                 section = ours.identify(text)
                 if section.code == "und":
                     continue
                 b = next(i for i, edge in enumerate(bins) if section.confidence < edge)
-                reliability[b].append((section.confidence, _norm(section.code) == _norm(lang)))
+                answer = (section.confidence, _norm(section.code) == _norm(lang))
+                reliability[b].append(answer)
+                per_kind[b].append(answer)
+        kind_ece[kind] = _ece(per_kind)
 
     # language_hint as a prior, on the confusable sets: the right hint, and a wrong sibling.
     sets = [["nb", "nn", "da", "sv"], ["bs", "hr", "sr"], ["ms", "id"],
@@ -286,17 +304,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'ask below':<10} {'macro':>7} {'texts/s':>9}")
     for ask, macro, rate in tradeoff:
         print(f"  {ask:<10} {macro:>7.4f} {rate:>9,.0f}")
-    print("\ncalibration (sentences + articles; answers only): confidence bin, n, mean, accuracy")
-    total = sum(len(v) for v in reliability.values())
-    ece = 0.0
+    print("\ncalibration (every kind; answers only): confidence bin, n, mean, accuracy")
     for b in sorted(reliability):
         rows = reliability[b]
         mean = sum(c for c, _ in rows) / len(rows)
         acc = sum(1 for _, ok in rows if ok) / len(rows)
-        ece += len(rows) / total * abs(mean - acc)
         low = 0.0 if b == 0 else bins[b - 1]
         print(f"  [{low:.2f}, {min(bins[b], 1.0):.2f})  {len(rows):>6}  {mean:.3f}  {acc:.3f}")
-    print(f"  expected calibration error: {ece:.4f}")
+    print(f"  expected calibration error: {_ece(reliability):.4f}; per kind: "
+          + ", ".join(f"{kind} {ece:.4f}" for kind, ece in kind_ece.items()))  # fmt: skip
     print("\nlanguage_hint on confusable sets (sentences; accuracy with no / right / wrong hint):")
     for label in ("none", "right", "wrong"):
         values = [acc for _, lbl, acc in hint_rows if lbl == label]
