@@ -68,6 +68,8 @@ _NOISE_RE = re.compile(r"[\d_]+")
 _ODD_SPACE = re.compile("[\t-\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 _LABEL_PREFIX = "__label__"
 
+# fastText's guesses under this probability are not kept for a piece (see _predict).
+MIN_GUESS = 0.01
 # Lines shorter than this many letters weigh less than their length (scaled down linearly).
 SHORT_LINE_LETTERS = 40
 # Calibration of the confidence: logistic (Platt) scaling of the raw score with the amount of
@@ -338,7 +340,12 @@ class LanguageIdentifier:
         )
 
     def _predict(self, line: str) -> dict[str, float]:
-        probs = self._model.f.predict(line + "\n", self.top_k, 0.0, "strict")
+        # Guesses under 1 % are neither alternatives nor second-opinion candidates; with the
+        # threshold, fastText's hierarchical softmax does not search their branches (2 % less
+        # time on a news paragraph, 7 % on a sentence).
+        probs = self._model.f.predict(line + "\n", self.top_k, MIN_GUESS, "strict")
+        if not probs:  # a flat distribution, every label under 1 %: the best one alone
+            probs = self._model.f.predict(line + "\n", 1, 0.0, "strict")
         codes = self._codes
         out: dict[str, float] = {}
         for p, label in probs:
