@@ -302,7 +302,7 @@ def test_confidence_falls_with_the_amount_of_text() -> None:
     assert calibrated(0.9, 8) < calibrated(0.9, 20) < calibrated(0.9, 60)
     assert calibrated(0.9, 60) == calibrated(0.9, 600)  # past the cap, length adds nothing
     assert calibrated(0.5, 200) < calibrated(0.9, 200) < calibrated(1.0, 200) < 1.0
-    assert 0.0 < calibrated(0.0, 5)
+    assert calibrated(0.0, 5) > 0.0
 
 
 def test_a_short_title_is_answered_when_sure_and_und_when_not(
