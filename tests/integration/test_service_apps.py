@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 
@@ -45,6 +46,16 @@ async def test_dedup_processes_backlog_and_splits_duplicates(
     assert "dedup" in dup["trace"]
     group = settings.group("dedup")
     assert (await redis.xpending(raw, group))["pending"] == 0
+
+
+async def test_the_startup_heap_is_frozen_once_the_service_runs(settings: Settings) -> None:
+    # Full collections then walk only what batches allocate, not the loaded models (heap.py).
+    gc.unfreeze()
+    try:
+        async with TestApp(create_dedup(settings)):
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 async def test_service_recreates_a_vanished_group_and_keeps_serving(

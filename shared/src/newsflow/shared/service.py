@@ -29,6 +29,7 @@ from faststream.redis.exceptions import StreamGroupNotFoundError
 from faststream.redis.prometheus import RedisPrometheusMiddleware
 
 from newsflow.shared.health import HealthServer
+from newsflow.shared.heap import freeze_startup_heap
 from newsflow.shared.logging import configure_logging
 from newsflow.shared.metrics import StageMetrics
 from newsflow.shared.reclaim import Reclaimer
@@ -200,6 +201,8 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
 
     @app.after_startup
     async def _start_reclaimer() -> None:
+        frozen = freeze_startup_heap()  # models and modules are loaded: see heap.py
+        log.info("start-up heap frozen", objects=frozen)
         state["reclaim_task"] = asyncio.create_task(state["reclaimer"].run(stop))
         if settings.health_port is not None:
             health = HealthServer(settings.health_host, settings.health_port, readiness, scrape)

@@ -18,6 +18,7 @@ from typing import Any
 from newsflow.entity.logic import Document, EntityExtractor
 from newsflow.entity.models import ModelRegistry
 from newsflow.shared.events import EntitiesSection
+from newsflow.shared.heap import freeze_startup_heap
 
 # Worker-process state, set by _init_worker.
 _extractor: EntityExtractor | None = None
@@ -47,6 +48,7 @@ def _init_worker(
     _loaded = registry.load()
     _extractor = EntityExtractor(registry, batch_size=batch_size)
     _barrier = barrier
+    freeze_startup_heap()  # the pipelines: ~0.5 M objects a full collection would walk
 
 
 def _ready(timeout: float) -> tuple[int, dict[str, str]]:
