@@ -162,3 +162,14 @@ def test_bench_stands_in_only_for_the_mix_languages_without_a_pipeline() -> None
     assert ner_stand_in(("de", "en"), models, "no_such_stand_in") == (models, [])
     # A language the map does not know gets the stand-in as its only candidate.
     assert ner_stand_in(("fi",), models, "email")[0]["fi"] == ["email"]
+
+
+def test_bench_breaks_articles_into_lines_of_whole_sentences() -> None:
+    from newsflow.language.bench import with_lines
+
+    doc = {"id": "a", "title": "T", "text": "One two. Three four? Five six! Seven eight."}
+    assert with_lines([doc], 3)[0]["text"] == "One two. Three four? Five six!\nSeven eight."
+    assert with_lines([doc], 1)[0]["text"].split("\n") == [
+        "One two.", "Three four?", "Five six!", "Seven eight.",
+    ]  # fmt: skip
+    assert with_lines([doc], 1)[0]["title"] == "T"

@@ -623,6 +623,10 @@ def main(argv: list[str] | None = None) -> int:
         ratios = ", ".join(f"{code} {ratio:.2f}" for code, ratio in others.items())
         print(f"  language identifier / bare fastText on articles of 15 test sentences in other "
               f"scripts: {ratios}")  # fmt: skip
+    if by_lines := lang.get("by_lines"):
+        ratios = ", ".join(f"{n} lines {ratio:.2f}" for n, ratio in by_lines.items())
+        print(f"  language identifier / bare fastText on the same articles broken into lines "
+              f"(lines per article): {ratios}")  # fmt: skip
     pool_rate, ner_rate = ent.get("extractor_pool", 0), ent.get("bare_ner", 0)
     print(f"  entity worker pool {pool_rate:,.1f}/s, bare nlp.pipe {ner_rate:,.1f}/s on "
           f"{cores} processes")  # fmt: skip

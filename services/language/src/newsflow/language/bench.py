@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,8 @@ from newsflow.shared.textrepair import repair
 # Languages in other scripts than Latin, for --langid: Cyrillic, Arabic, Devanagari, Han, kana,
 # Hangul, Greek, Hebrew, Thai.
 OTHER_SCRIPTS = ("ru", "ar", "hi", "zh", "ja", "ko", "el", "he", "th")
+# Sentence ends, for --lines: a full stop, question or exclamation mark before white space.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def bare_rate(model: Any, docs: list[dict[str, str]], passes: int = 1) -> float:
@@ -55,6 +58,21 @@ def _rates(
             )
         ours = max(ours, len(docs) / (time.perf_counter() - started))
     return bare, ours
+
+
+def with_lines(docs: list[dict[str, str]], sentences_per_line: int) -> list[dict[str, str]]:
+    """The same articles with a line break after every ``sentences_per_line`` sentences:
+    scraped news comes in paragraphs and short lines, each a piece the identifier predicts on
+    its own (bare fastText still reads the whole text at once)."""
+    out = []
+    for doc in docs:
+        sentences = _SENTENCE_END.split(doc["text"])
+        lines = [
+            " ".join(sentences[i : i + sentences_per_line])
+            for i in range(0, len(sentences), sentences_per_line)
+        ]
+        out.append({**doc, "text": "\n".join(lines)})
+    return out
 
 
 def pseudo_articles(folder: Path, code: str, sentences: int = 15) -> list[dict[str, str]]:
@@ -114,6 +132,14 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 by_language[code] = other_ours / other_bare
         result["other_scripts"] = by_language
+    # The same articles in paragraphs of three sentences, and one sentence per line.
+    by_lines: dict[str, float] = {}
+    for per_line in (3, 1):
+        lined = with_lines(docs, per_line)
+        lines = sum(doc["text"].count("\n") + 1 for doc in lined) / len(lined)
+        lined_bare, lined_ours = _rates(identifier, lined, batch)
+        by_lines[f"{lines:.1f}"] = lined_ours / lined_bare
+    result["by_lines"] = by_lines
     if args.json:
         print(json.dumps(result))
     else:
@@ -124,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         if by_language:
             ratios = ", ".join(f"{code} {ratio:.2f}" for code, ratio in by_language.items())
             print(f"other scripts, identifier / bare fastText: {ratios}")
+        in_lines = ", ".join(f"{n} lines {ratio:.2f}" for n, ratio in by_lines.items())
+        print(f"the same articles in lines, identifier / bare fastText: {in_lines}")
     return 0
 
 
