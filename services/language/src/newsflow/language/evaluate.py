@@ -115,14 +115,18 @@ def _speed(
     return best
 
 
+def _stated_and_right(rows: list[tuple[float, bool]]) -> tuple[float, float]:
+    """A bin's mean stated confidence and its accuracy."""
+    return sum(c for c, _ in rows) / len(rows), sum(1 for _, ok in rows if ok) / len(rows)
+
+
 def _ece(reliability: dict[int, list[tuple[float, bool]]]) -> float:
     """Expected calibration error: the answers' mean |stated confidence - accuracy| per bin,
     weighted by the bin's share of the answers."""
     total = sum(len(rows) for rows in reliability.values())
     gap = 0.0
     for rows in reliability.values():
-        mean = sum(c for c, _ in rows) / len(rows)
-        acc = sum(1 for _, ok in rows if ok) / len(rows)
+        mean, acc = _stated_and_right(rows)
         gap += len(rows) / total * abs(mean - acc)
     return gap
 
@@ -307,8 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\ncalibration (every kind; answers only): confidence bin, n, mean, accuracy")
     for b in sorted(reliability):
         rows = reliability[b]
-        mean = sum(c for c, _ in rows) / len(rows)
-        acc = sum(1 for _, ok in rows if ok) / len(rows)
+        mean, acc = _stated_and_right(rows)
         low = 0.0 if b == 0 else bins[b - 1]
         print(f"  [{low:.2f}, {min(bins[b], 1.0):.2f})  {len(rows):>6}  {mean:.3f}  {acc:.3f}")
     print(f"  expected calibration error: {_ece(reliability):.4f}; per kind: "
