@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newsflow.language.logic import LanguageIdentifier
-from newsflow.language.second import SCREEN_KEEP, SecondOpinion, candidates
+from newsflow.language.second import LONG_TEXT, SCREEN_KEEP, SecondOpinion, candidates
 from newsflow.shared.settings import Settings
 
 
@@ -116,15 +116,23 @@ def test_confidence_is_calibrated_into_range(hybrid: LanguageIdentifier) -> None
         assert 0.5 <= section.confidence <= 1.0
 
 
-def test_short_text_with_many_candidates_is_screened_by_trigrams(
+def test_many_candidates_are_screened_by_trigrams(
     second: SecondOpinion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     built: list[tuple[frozenset[str], bool]] = []
+    read: list[str] = []
     original = second._detector
 
     def spy(codes: frozenset[str], low_accuracy: bool) -> object:
         built.append((codes, low_accuracy))
-        return original(codes, low_accuracy)
+        detector = original(codes, low_accuracy)
+
+        class Reading:
+            def compute_language_confidence_values(self, text: str) -> object:
+                read.append(text)
+                return detector.compute_language_confidence_values(text)
+
+        return Reading()
 
     monkeypatch.setattr(second, "_detector", spy)
     many = candidates([("no", 0.5), ("da", 0.3)], "Latn", second.known)
@@ -135,13 +143,20 @@ def test_short_text_with_many_candidates_is_screened_by_trigrams(
     assert built[1][1] is False and len(built[1][0]) == SCREEN_KEEP and built[1][0] < many
     assert set(opinion) <= built[1][0]
     assert max(opinion, key=opinion.__getitem__) == "nn"
-    # Few candidates, or long text: one call, no screening.
+    # Few candidates: one call, no screening.
     built.clear()
     second.ask(NYNORSK, frozenset({"nn", "nb"}))
     assert built == [(frozenset({"nn", "nb"}), False)]
+    # Long text: ranked on its first LONG_TEXT characters, then read whole by the trigram
+    # models among the top few.
     built.clear()
-    second.ask(NYNORSK + " " + NYNORSK, many)
-    assert built == [(many, True)]
+    read.clear()
+    long = " ".join([NYNORSK] * 3)
+    assert len(long) > LONG_TEXT
+    opinion = second.ask(long, many)
+    assert built[0] == (many, True) and read[0] == long[:LONG_TEXT]
+    assert built[1][1] is True and len(built[1][0]) == SCREEN_KEEP and read[1] == long
+    assert max(opinion, key=opinion.__getitem__) == "nn"
 
 
 class _StubLingua:
