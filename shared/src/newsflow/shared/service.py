@@ -200,8 +200,10 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
         return metrics.render()
 
     @app.after_startup
-    async def _start_reclaimer() -> None:
-        frozen = freeze_startup_heap()  # models and modules are loaded: see heap.py
+    async def _after_start() -> None:
+        """Models and modules are loaded: freeze them (heap.py), then start the reclaimer and
+        the health server (ready from here on)."""
+        frozen = freeze_startup_heap()
         log.info("start-up heap frozen", objects=frozen)
         state["reclaim_task"] = asyncio.create_task(state["reclaimer"].run(stop))
         if settings.health_port is not None:

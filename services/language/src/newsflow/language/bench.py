@@ -24,7 +24,7 @@ from newsflow.shared.textrepair import repair
 # Languages in other scripts than Latin, for --langid: Cyrillic, Arabic, Devanagari, Han, kana,
 # Hangul, Greek, Hebrew, Thai.
 OTHER_SCRIPTS = ("ru", "ar", "hi", "zh", "ja", "ko", "el", "he", "th")
-# Sentence ends, for --lines: a full stop, question or exclamation mark before white space.
+# Sentence ends, for with_lines: a full stop, question or exclamation mark before white space.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 

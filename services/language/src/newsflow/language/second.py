@@ -83,7 +83,8 @@ def candidates(
 
 
 class SecondOpinion:
-    """lingua (high-accuracy models) restricted to a few candidate languages per call."""
+    """lingua restricted to a few candidate languages per call: its trigram models rank many
+    candidates, its high-accuracy models read short text (see SCREEN_KEEP)."""
 
     def __init__(self, languages: Iterable[str] | None = None, max_detectors: int = 8192) -> None:
         """``languages``: the lingua languages that may be candidates (all 75 by default)."""
@@ -100,16 +101,20 @@ class SecondOpinion:
         self._detectors: OrderedDict[tuple[frozenset[str], bool], Any] = OrderedDict()
         self._max = max_detectors
 
+    def _builder(self, codes: frozenset[str]) -> Any:
+        """A lingua detector builder for these ISO 639-1 codes."""
+        lingua = self._lingua
+        languages = [
+            lingua.Language.from_iso_code_639_1(getattr(lingua.IsoCode639_1, c.upper()))
+            for c in sorted(codes)
+        ]
+        return lingua.LanguageDetectorBuilder.from_languages(*languages)
+
     def _detector(self, codes: frozenset[str], low_accuracy: bool) -> Any:
         key = (codes, low_accuracy)
         detector = self._detectors.get(key)
         if detector is None:
-            lingua = self._lingua
-            languages = [
-                lingua.Language.from_iso_code_639_1(getattr(lingua.IsoCode639_1, c.upper()))
-                for c in sorted(codes)
-            ]
-            builder = lingua.LanguageDetectorBuilder.from_languages(*languages)
+            builder = self._builder(codes)
             if low_accuracy:
                 builder = builder.with_low_accuracy_mode()
             detector = builder.build()
@@ -148,11 +153,4 @@ class SecondOpinion:
         """Load the models of ``codes`` now (a service does this before it reports ready)."""
         known = frozenset(codes) & self.known
         if len(known) >= 2:
-            lingua = self._lingua
-            languages = [
-                lingua.Language.from_iso_code_639_1(getattr(lingua.IsoCode639_1, c.upper()))
-                for c in sorted(known)
-            ]
-            lingua.LanguageDetectorBuilder.from_languages(
-                *languages
-            ).with_preloaded_language_models().build()
+            self._builder(known).with_preloaded_language_models().build()
