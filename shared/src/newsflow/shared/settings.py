@@ -185,6 +185,12 @@ class Settings(BaseSettings):
         le=1.0,
         description="fastText probability of a piece below which the second opinion is asked.",
     )
+    language_kept_tokens: int = Field(
+        default=1 << 17,
+        ge=0,
+        description="Distinct tokens whose lid.176 vectors the language service keeps between"
+        " read batches (about 300 bytes each; 0 = none kept, each batch computes its own).",
+    )
     language_lingua_languages: list[str] = Field(
         default_factory=list,
         description=(

@@ -25,6 +25,7 @@ from typing import Any
 from newsflow.language.chinese import chinese_script
 from newsflow.language.codes import language_name, to_bcp47
 from newsflow.language.lexicon import WORD_RULED, sibling_by_words
+from newsflow.language.lid176 import Lid176
 from newsflow.language.second import FROM_FASTTEXT, LID176_MISSING, SecondOpinion, candidates
 from newsflow.shared.events import LanguageAlternative, LanguageSection, LanguageSegment
 from newsflow.shared.scripts import (
@@ -70,6 +71,12 @@ _LABEL_PREFIX = "__label__"
 
 # fastText's guesses under this probability are not kept for a piece (see _predict).
 MIN_GUESS = 0.01
+# A read batch whose pieces hold at least this many characters together is predicted by the
+# numpy reader of lid.176 (lid176.py), a smaller one piece by piece by fasttext-predict: the
+# same answers, and numpy's fixed cost per call is more than fastText's cost for a few
+# sentences. (Measured here: one sentence at a time numpy ~0.4x fastText's speed; a batch of
+# 256 news articles 1.4-1.5x on their first pass and 2.7-3.2x once their words are kept.)
+BATCH_READER_CHARS = 2000
 # Lines shorter than this many letters weigh less than their length (scaled down linearly).
 SHORT_LINE_LETTERS = 40
 # Calibration of the confidence: logistic (Platt) scaling of the raw score with the amount of
@@ -311,11 +318,13 @@ class LanguageIdentifier:
         top_k: int = 5,
         second_opinion: SecondOpinion | None = None,
         ask_below: float = 0.75,
+        kept_tokens: int = 1 << 17,
     ) -> None:
         import fasttext  # fasttext-predict: inference-only build of fastText
 
         self.model_path = model_path or default_model_path()
         self._model: Any = fasttext.load_model(str(self.model_path))
+        self._reader = Lid176.load(self.model_path, kept_tokens)
         self.min_confidence = min_confidence
         self.min_letters = min_letters
         self.top_k = top_k
@@ -338,7 +347,12 @@ class LanguageIdentifier:
             min_letters=settings.language_min_letters,
             second_opinion=second,
             ask_below=settings.language_ask_below,
+            kept_tokens=settings.language_kept_tokens,
         )
+
+    def forget_tokens(self) -> None:
+        """Drop the token vectors kept between batches (benchmarks start from none)."""
+        self._reader.forget()
 
     def _predict(self, line: str) -> dict[str, float]:
         # Guesses under 1 % are neither alternatives nor second-opinion candidates; with the
@@ -347,6 +361,20 @@ class LanguageIdentifier:
         probs = self._model.f.predict(line + "\n", self.top_k, MIN_GUESS, "strict")
         if not probs:  # a flat distribution, every label under 1 %: the best one alone
             probs = self._model.f.predict(line + "\n", 1, 0.0, "strict")
+        return self._by_code(probs)
+
+    def _predict_batch(self, lines: list[str]) -> list[dict[str, float]]:
+        """:meth:`_predict` for many lines at once, by the numpy reader (the same answers)."""
+        found = self._reader.predict_many(lines, self.top_k, MIN_GUESS)
+        flat = [i for i, probs in enumerate(found) if not probs]
+        if flat:
+            for i, probs in zip(
+                flat, self._reader.predict_many([lines[i] for i in flat], 1), strict=True
+            ):
+                found[i] = probs
+        return [self._by_code(probs) for probs in found]
+
+    def _by_code(self, probs: list[tuple[float, str]]) -> dict[str, float]:
         codes = self._codes
         out: dict[str, float] = {}
         for p, label in probs:
@@ -366,12 +394,20 @@ class LanguageIdentifier:
         self, documents: Sequence[tuple[str, str, str | None]]
     ) -> list[LanguageSection]:
         """:meth:`identify` for (text, title, hint) triples. The lines of all the documents are
-        cleaned first and then handed to fastText in one loop, which keeps its model hot in the
-        CPU caches (measured: 15 % less time per prediction than interleaved with cleaning)."""
+        cleaned first and then predicted together: by the numpy reader when they make a large
+        batch (see BATCH_READER_CHARS), else one by one by fastText in one loop, which keeps
+        its model hot in the CPU caches (measured: 15 % less time per prediction than
+        interleaved with cleaning)."""
         prepared = [self._pieces(text, title) for text, title, _hint in documents]
-        predict = self._predict
-        for pieces, _counts in prepared:
-            for piece in pieces:
+        every = [piece for pieces, _counts in prepared for piece in pieces]
+        if sum(len(piece.text) for piece in every) >= BATCH_READER_CHARS:
+            for piece, probs in zip(
+                every, self._predict_batch([p.text for p in every]), strict=True
+            ):
+                piece.probs = probs
+        else:
+            predict = self._predict
+            for piece in every:
                 piece.probs = predict(piece.text)
         return [
             self._decide(pieces, counts, text, title, hint)
