@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass
-from itertools import chain, compress, repeat
+from itertools import chain, repeat
 from operator import is_
 from pathlib import Path
 from typing import Any
@@ -229,7 +229,12 @@ class Lid176:
         self.model = model
         self.capacity = kept_tokens
         self._eos = model.rows[model.words[EOS]]
-        self._slots: dict[bytes, int] = {}
+        self._keys = _TokenKeys()
+        # Vocabulary words by key, for tokens read as bytes of the batch.
+        words = list(model.words)
+        word_keys = self._keys.of(np.frombuffer(b" ".join(words), np.uint8), *_spans(words))
+        self._word_rows = dict(zip(word_keys.tolist(), model.words.values(), strict=True))
+        self._slots: dict[int, int] = {}  # token key -> its slot in the store
         dim = model.rows.shape[1]
         # Row sum and row count of each kept token, at its slot.
         # (float32 by dimension, as fastText adds rows: gathering from a store of this size is
@@ -258,10 +263,17 @@ class Lid176:
         probable first."""
         if not texts:
             return []
-        token_lists = [_tokens(text) for text in texts]
-        sums, counts, slots = self._token_vectors(token_lists)
+        encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
+        data = b" ".join(encoded)
+        if b"\0" in data:
+            data = data.replace(b"\0", b" ")
+        if EOS in data or _LABEL in data:  # tokens fastText treats specially: one by one
+            sums, counts, slots, per_text = self._odd_token_vectors(texts)
+        else:
+            lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
+            sums, counts, slots, per_text = self._token_vectors(data, lengths)
         starts = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum(list(map(len, token_lists)), out=starts[1:])
+        np.cumsum(per_text, out=starts[1:])
         hidden = np.tile(self._eos, (len(texts), 1))
         n_rows = np.ones(len(texts))
         filled = starts[1:] > starts[:-1]
@@ -294,32 +306,127 @@ class Lid176:
             for ids, lps in zip(best.tolist(), best_log.tolist(), strict=True)
         ]
 
-    def _token_vectors(self, token_lists: list[list[bytes]]) -> tuple[Floats32, Floats, Ints]:
-        """(row sums by dimension, row counts, and for every token of every text in order, its
-        index into them), computing the tokens not kept yet. The batch's tokens are first made
-        distinct in a small dict, and only the distinct ones looked up in the store: a lookup
-        in the store (a large dict, out of the CPU caches) cost ~0.2 us a token, and a batch
-        of news has ~4 tokens per distinct one. Per token only C-level iteration (chain, map)."""
+    def _token_vectors(self, data: bytes, lengths: Ints) -> tuple[Floats32, Floats, Ints, Ints]:
+        """(row sums by dimension, row counts, for every token of every text in order its index
+        into them, and the number of tokens per text), computing the tokens not kept yet.
+
+        The batch is tokenised as one array (no Python object per token: a dict lookup per
+        token cost ~0.2 us, out of the CPU caches); each token is known by a 64-bit key of its
+        bytes (:class:`_TokenKeys`), the batch's keys made distinct by sorting, and only the
+        distinct ones looked up in the store."""
+        text = np.frombuffer(data, dtype=np.uint8)
+        starts, ends = _token_bounds(text)
+        # The texts (of ``lengths`` bytes) were joined one space apart: a text's tokens start
+        # within its own bytes.
+        text_starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+        per_text = np.diff(np.append(np.searchsorted(starts, text_starts), len(starts)))
+        keys = self._keys.of(text, starts, ends)
+        distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        kept = self._slots
+        found = list(map(kept.get, distinct.tolist()))
+        if None in found:
+            new = np.fromiter(map(is_, found, repeat(None)), bool, len(found))
+            new_keys = distinct[new].tolist()
+            if len(kept) + len(new_keys) > self.capacity:
+                kept = self._slots = {}  # the store is full: start over
+                new[:] = True
+                new_keys = distinct.tolist()
+            occurrence = first[new]
+            wrapped = _gather_wrapped(text, starts[occurrence], ends[occurrence], self.model)
+            vocab = np.fromiter(
+                map(self._word_rows.get, new_keys, repeat(-1)), np.int64, len(new_keys)
+            )
+            sums, counts = _subword_sums(self.model, wrapped, vocab)
+            if len(new_keys) > self.capacity:  # the batch alone is more than the store holds
+                return sums, counts, inverse.ravel(), per_text
+            slot = len(kept)
+            self._sums[:, slot : slot + len(new_keys)] = sums
+            self._counts[slot : slot + len(new_keys)] = counts
+            kept.update(zip(new_keys, range(slot, slot + len(new_keys)), strict=True))
+            found = list(map(kept.__getitem__, distinct.tolist()))
+        slots = np.array(found, dtype=np.int64)[inverse.ravel()]
+        return self._sums, self._counts, slots, per_text
+
+    def _odd_token_vectors(self, texts: list[str]) -> tuple[Floats32, Floats, Ints, Ints]:
+        """:meth:`_token_vectors` for a batch with a literal end-of-line or label token, read
+        token by token as bytes (and not kept)."""
+        token_lists = [_tokens(text) for text in texts]
         flat = list(chain.from_iterable(token_lists))
         distinct = list(dict.fromkeys(flat))
-        local = dict(zip(distinct, range(len(distinct)), strict=True))
-        inverse = np.fromiter(map(local.__getitem__, flat), np.int64, len(flat))
-        kept = self._slots
-        found = list(map(kept.get, distinct))
-        if None in found:
-            new = list(compress(distinct, map(is_, found, repeat(None))))
-            if len(kept) + len(new) > self.capacity:
-                kept = self._slots = {}  # the store is full: start over
-                new = distinct
-            sums, counts = _subword_sums(self.model, new)
-            if len(new) > self.capacity:  # the batch alone is more than the store holds
-                return sums, counts, inverse
-            first = len(kept)
-            self._sums[:, first : first + len(new)] = sums
-            self._counts[first : first + len(new)] = counts
-            kept.update(zip(new, range(first, first + len(new)), strict=True))
-            found = list(map(kept.__getitem__, distinct))
-        return self._sums, self._counts, np.array(found, dtype=np.int64)[inverse]
+        index = dict(zip(distinct, range(len(distinct)), strict=True))
+        vocab = np.fromiter(
+            map(self.model.words.get, distinct, repeat(-1)), np.int64, len(distinct)
+        )
+        sums, counts = _subword_sums(self.model, _wrapped(distinct, self.model.maxn - 1), vocab)
+        slots = np.fromiter(map(index.__getitem__, flat), np.int64, len(flat))
+        return sums, counts, slots, np.fromiter(map(len, token_lists), np.int64, len(texts))
+
+
+# ASCII white space as bytes.split() and fastText's reader see it (NUL is replaced first).
+_WHITE = np.zeros(256, dtype=bool)
+_WHITE[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20]] = True
+
+
+def _token_bounds(text: npt.NDArray[np.uint8]) -> tuple[Ints, Ints]:
+    """Start and end offsets of the runs of non-white bytes."""
+    word = np.concatenate(([0], (~_WHITE[text]).view(np.int8), [0]))
+    edges = np.diff(word)
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def _spans(tokens: list[bytes]) -> tuple[Ints, Ints]:
+    """Start and end offsets of ``tokens`` joined one space apart."""
+    lengths = np.fromiter(map(len, tokens), np.int64, len(tokens))
+    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+    return starts, starts + lengths
+
+
+def _gather_wrapped(
+    text: npt.NDArray[np.uint8], starts: Ints, ends: Ints, model: Lid176Model
+) -> npt.NDArray[np.uint8]:
+    """:func:`_wrapped` of the tokens at [starts, ends) of ``text``, by index arithmetic."""
+    lengths = ends - starts
+    slot = lengths + 3  # "<", the token, ">", and a space
+    out_starts = np.concatenate(([0], np.cumsum(slot)[:-1]))
+    out = np.full(int(slot.sum()) - 1 + model.maxn - 1, 0x20, dtype=np.uint8)
+    out[out_starts] = ord("<")
+    out[out_starts + lengths + 1] = ord(">")
+    within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    out[np.repeat(out_starts + 1, lengths) + within] = text[np.repeat(starts, lengths) + within]
+    return out
+
+
+class _TokenKeys:
+    """A 64-bit key per token: sum of (byte + 1) * P^i over its bytes (arithmetic mod 2^64),
+    mixed with its length, computed for every token of a batch at once from prefix sums.
+    Distinct tokens of natural text collide with probability ~n^2 / 2^64 (n = tokens kept:
+    ~1e-9 for the default store); a collision would give one token the other's vector."""
+
+    _P = np.uint64(0x100000001B3)  # odd, so invertible mod 2^64
+    _MIX = np.uint64(0x9E3779B97F4A7C15)
+
+    def __init__(self) -> None:
+        self._powers = np.ones(1, dtype=np.uint64)
+        self._inverse = np.ones(1, dtype=np.uint64)
+        self._p_inv = np.uint64(pow(int(self._P), -1, 1 << 64))
+
+    def _grow(self, size: int) -> None:
+        if len(self._powers) >= size:
+            return
+        size = max(size, 2 * len(self._powers))
+        with np.errstate(over="ignore"):
+            self._powers = np.ones(size, dtype=np.uint64)
+            self._powers[1:] = np.cumprod(np.full(size - 1, self._P, dtype=np.uint64))
+            self._inverse = np.ones(size, dtype=np.uint64)
+            self._inverse[1:] = np.cumprod(np.full(size - 1, self._p_inv, dtype=np.uint64))
+
+    def of(self, text: npt.NDArray[np.uint8], starts: Ints, ends: Ints) -> npt.NDArray[np.uint64]:
+        self._grow(len(text) + 1)
+        with np.errstate(over="ignore"):
+            weighted = (text.astype(np.uint64) + np.uint64(1)) * self._powers[: len(text)]
+            prefix = np.concatenate(([np.uint64(0)], np.cumsum(weighted, dtype=np.uint64)))
+            keys = (prefix[ends] - prefix[starts]) * self._inverse[starts]
+            return keys ^ ((ends - starts).astype(np.uint64) * self._MIX)
 
 
 def _tokens(text: str) -> list[bytes]:
@@ -336,17 +443,24 @@ def _tokens(text: str) -> list[bytes]:
     return tokens
 
 
-def _subword_sums(model: Lid176Model, tokens: list[bytes]) -> tuple[Floats32, Floats]:
-    """Each token's sum of input rows and number of rows (its vocabulary row, if any, and the
-    kept buckets of its character n-grams), all tokens at once: a pass over the characters
-    per n-gram length, on array slices (measured ~5x faster than gathering by index)."""
+def _wrapped(tokens: list[bytes], pad: int) -> npt.NDArray[np.uint8]:
+    """The tokens as fastText wraps them, one space apart: "<tok1> <tok2> ...", and ``pad``
+    spaces after the last."""
+    return np.frombuffer(b"<" + b"> <".join(tokens) + b">" + b" " * pad, dtype=np.uint8)
+
+
+def _subword_sums(
+    model: Lid176Model, text: npt.NDArray[np.uint8], vocab: Ints
+) -> tuple[Floats32, Floats]:
+    """Each token's sum of input rows and number of rows (its vocabulary row ``vocab``, -1 for
+    none, and the kept buckets of its character n-grams), all tokens at once, from the tokens
+    wrapped as :func:`_wrapped` does with ``maxn - 1`` spaces after the last (so that every
+    character has as many following ones as an n-gram needs): a pass over the characters per
+    n-gram length, on array slices (measured ~5x faster than gathering by index)."""
     dim = model.rows.shape[1]
-    if not tokens:
+    if not len(vocab):
         return np.zeros((dim, 0), dtype=np.float32), np.zeros(0)
-    # The tokens as fastText wraps them, one space apart, and ``maxn - 1`` spaces after the
-    # last, so that every character has as many following ones as an n-gram needs.
     pad = model.maxn - 1
-    text = np.frombuffer(b"<" + b"> <".join(tokens) + b">" + b" " * pad, dtype=np.uint8)
     starts = np.flatnonzero((text & 0xC0) != 0x80)  # first byte of each character
     n_chars = len(starts) - pad  # characters an n-gram may start at
     # Bytes as fastText's hash adds them: uint32(int8(byte)), so bytes >= 0x80 sign-extend.
@@ -384,13 +498,12 @@ def _subword_sums(model: Lid176Model, tokens: list[bytes]) -> tuple[Floats32, Fl
     # Each token's characters: from its "<" (a character after a space, or the first).
     token_first = np.flatnonzero(np.append(True, space[: n_chars - 1]))
     counts = np.add.reduceat(kept.sum(axis=1), token_first).astype(np.float64)
-    sums = np.zeros((dim, len(tokens)), dtype=np.float32)
+    sums = np.zeros((dim, len(vocab)), dtype=np.float32)
     has = counts > 0
     if has.any():
         first_row = np.cumsum(counts, dtype=np.int64) - counts.astype(np.int64)
         gathered = np.take(model.rows_by_dim, rows[kept], axis=1)  # (dim, rows), float32
         sums[:, has] = np.add.reduceat(gathered, first_row[has], axis=1)
-    vocab = np.fromiter(map(model.words.get, tokens, repeat(-1)), np.int64, len(tokens))
     in_vocab = vocab >= 0
     sums[:, in_vocab] += model.rows_by_dim[:, vocab[in_vocab]]
     counts[in_vocab] += 1
