@@ -189,7 +189,7 @@ class Settings(BaseSettings):
         default=1 << 17,
         ge=0,
         description="Distinct tokens whose lid.176 vectors the language service keeps between"
-        " read batches (about 300 bytes each; 0 = none kept, each batch computes its own).",
+        " read batches (about 250 bytes each; 0 = none kept, each batch computes its own).",
     )
     language_lingua_languages: list[str] = Field(
         default_factory=list,

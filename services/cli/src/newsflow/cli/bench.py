@@ -9,7 +9,7 @@ ten consecutive UNER EWT sentences, so the entity stage has work), side by side:
 2. a no-op stage (``newsflow.cli.noop``): the runtime's own ceiling, in messages/s;
 3. each stage as a running service (the compose command, a private redis-server), fed its
    real input: dedup from the first write of its input to the last output; entity from ready
-   to the last output of a backlog (the unique articles twice over); language in six rounds,
+   to the last output of a backlog (the unique articles twice over); language in five rounds,
    each a fresh service handed the unique articles once (first write to last output, then
    stopped: no round sees an article twice), with bare fastText between the rounds;
 4. the whole pipeline end to end (all three services at once), articles/s;
@@ -300,7 +300,7 @@ class Bench:
         articles: list[dict[str, str]],
         workdir: Path,
         processes: int,
-        language_rounds: int = 6,
+        language_rounds: int = 5,
         round_copies: int = 1,
         entity_copies: int = 2,
         articles_file: Path | None = None,
