@@ -93,6 +93,17 @@ def test_one_text_at_a_time_and_a_batch_agree(fasttext_model: object) -> None:
     assert reader.predict_many([]) == []
 
 
+def test_a_large_batch_is_read_in_bounded_passes(
+    fasttext_model: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsflow.language import lid176
+
+    monkeypatch.setattr(lid176, "MAX_PASS_BYTES", 200)  # a few texts per pass, long ones alone
+    reader = Lid176.load(default_model_path())
+    for text, ours in zip(TEXTS, reader.predict_many(TEXTS, 5, 0.01), strict=True):
+        _assert_same(ours, _fasttext(fasttext_model, text, 5, 0.01), text)
+
+
 def test_the_store_is_bounded_and_starts_over_when_full() -> None:
     reader = Lid176.load(default_model_path(), kept_tokens=30)
     reader.predict_many(["one two three four five six seven eight nine ten"])

@@ -42,6 +42,8 @@ EOS = b"</s>"
 _LABEL = b"__label__"
 _FNV_OFFSET = 2166136261
 _FNV_PRIME = 16777619
+# Bytes of text read in one pass of the arrays (a read batch of news is ~0.6 MB).
+MAX_PASS_BYTES = 1 << 22
 # fastText's std_log: log(x + 1e-5).
 _LOG_EPS = 1e-5
 # Product quantiser: 2^8 centroids per sub-quantiser.
@@ -260,22 +262,37 @@ class Lid176:
     ) -> list[list[tuple[float, str]]]:
         """For each text, like fasttext-predict's ``predict(text + "\\n", k, threshold)``:
         up to ``k`` (probability, label) pairs of probability at least ``threshold``, most
-        probable first."""
-        if not texts:
-            return []
+        probable first. Texts are read in groups of up to MAX_PASS_BYTES (a text larger than
+        that alone), so the working arrays stay bounded whatever the batch."""
         encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
+        out: list[list[tuple[float, str]]] = []
+        group: list[bytes] = []
+        size = 0
+        for data in encoded:
+            if group and size + len(data) > MAX_PASS_BYTES:
+                out.extend(self._predict_encoded(group, k, threshold))
+                group, size = [], 0
+            group.append(data)
+            size += len(data) + 1
+        if group:
+            out.extend(self._predict_encoded(group, k, threshold))
+        return out
+
+    def _predict_encoded(
+        self, encoded: list[bytes], k: int, threshold: float
+    ) -> list[list[tuple[float, str]]]:
         data = b" ".join(encoded)
         if b"\0" in data:
             data = data.replace(b"\0", b" ")
         if EOS in data or _LABEL in data:  # tokens fastText treats specially: one by one
-            sums, counts, slots, per_text = self._odd_token_vectors(texts)
+            sums, counts, slots, per_text = self._odd_token_vectors(encoded)
         else:
             lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
             sums, counts, slots, per_text = self._token_vectors(data, lengths)
-        starts = np.zeros(len(texts) + 1, dtype=np.int64)
+        starts = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum(per_text, out=starts[1:])
-        hidden = np.tile(self._eos, (len(texts), 1))
-        n_rows = np.ones(len(texts))
+        hidden = np.tile(self._eos, (len(encoded), 1))
+        n_rows = np.ones(len(encoded))
         filled = starts[1:] > starts[:-1]
         if filled.any():
             by_text = np.add.reduceat(np.take(sums, slots, axis=1), starts[:-1][filled], axis=1)
@@ -347,7 +364,7 @@ class Lid176:
         slots = np.array(found, dtype=np.int64)[inverse.ravel()]
         return self._sums, self._counts, slots, per_text
 
-    def _odd_token_vectors(self, texts: list[str]) -> tuple[Floats32, Floats, Ints, Ints]:
+    def _odd_token_vectors(self, texts: list[bytes]) -> tuple[Floats32, Floats, Ints, Ints]:
         """:meth:`_token_vectors` for a batch with a literal end-of-line or label token, read
         token by token as bytes (and not kept)."""
         token_lists = [_tokens(text) for text in texts]
@@ -429,10 +446,10 @@ class _TokenKeys:
             return keys ^ ((ends - starts).astype(np.uint64) * self._MIX)
 
 
-def _tokens(text: str) -> list[bytes]:
-    """fastText's words of a line: split on ASCII white space and NUL; label-like tokens are
-    not words; a literal end-of-line token ends the line (fastText stops reading there)."""
-    data = text.encode("utf-8", "surrogatepass")
+def _tokens(data: bytes) -> list[bytes]:
+    """fastText's words of a line (UTF-8): split on ASCII white space and NUL; label-like
+    tokens are not words; a literal end-of-line token ends the line (fastText stops reading
+    there)."""
     if b"\0" in data:
         data = data.replace(b"\0", b" ")
     tokens = data.split()
