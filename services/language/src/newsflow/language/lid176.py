@@ -12,12 +12,13 @@ in numpy, for many texts at once:
   distinct token of a batch (a batch of news repeats most of its words) and kept across
   batches, up to ``kept_tokens`` distinct tokens (then the store starts over);
 - the n-gram hashes of all new tokens are computed together, a character position at a time;
+- the batch is tokenised as one array, each token known by a 64-bit key of its bytes;
 - the hidden vectors, the tree's node probabilities and every label's log-probability are
   matrix products over the whole batch.
 
 It gives fasttext-predict's answers (tests compare the two on text in many scripts; the labels
-and their order are the same, probabilities differ by under 1e-6: float64 sums here, float32
-there), at a fraction of its cost per token on a read batch of articles. On a handful of short
+and their order are the same, probabilities differ by under 1e-6: float32 sums in another
+order), at less than its cost per token on a read batch of articles. On a handful of short
 texts numpy's cost per call is more than fastText's, so :class:`LanguageIdentifier` hands small
 batches to fasttext-predict.
 """
@@ -162,8 +163,9 @@ class Lid176Model:
     bucket: int
     words: dict[bytes, int]  # vocabulary word -> its row
     labels: list[str]  # "__label__en", ... in the model's order
-    rows: Floats  # input rows, decoded (words, then the kept n-gram buckets)
-    rows_by_dim: npt.NDArray[np.float32]  # the same, transposed, float32 as in fastText
+    # Input rows, decoded (words, then the kept n-gram buckets), by dimension: float32 as in
+    # fastText, and one dimension's values contiguous for gathering.
+    rows_by_dim: npt.NDArray[np.float32]
     bucket_rows: npt.NDArray[np.int32]  # n-gram bucket -> its row, -1 where pruned
     output: Floats  # one row per inner node of the label tree
     goes_right: Floats
@@ -215,7 +217,6 @@ class Lid176Model:
             bucket=bucket,
             words=words,
             labels=labels,
-            rows=rows.astype(np.float64),
             rows_by_dim=np.ascontiguousarray(rows.T),
             bucket_rows=bucket_rows,
             output=output[: len(labels) - 1].astype(np.float64),
@@ -230,14 +231,14 @@ class Lid176:
     def __init__(self, model: Lid176Model, kept_tokens: int = 1 << 17) -> None:
         self.model = model
         self.capacity = kept_tokens
-        self._eos = model.rows[model.words[EOS]]
+        self._eos = model.rows_by_dim[:, model.words[EOS]].astype(np.float64)
         self._keys = _TokenKeys()
         # Vocabulary words by key, for tokens read as bytes of the batch.
         words = list(model.words)
         word_keys = self._keys.of(np.frombuffer(b" ".join(words), np.uint8), *_spans(words))
         self._word_rows = dict(zip(word_keys.tolist(), model.words.values(), strict=True))
         self._slots: dict[int, int] = {}  # token key -> its slot in the store
-        dim = model.rows.shape[1]
+        dim = model.rows_by_dim.shape[0]
         # Row sum and row count of each kept token, at its slot.
         # (float32 by dimension, as fastText adds rows: gathering from a store of this size is
         # bound by memory, and half the bytes in rows that stay in the CPU cache is ~4x faster)
@@ -474,7 +475,7 @@ def _subword_sums(
     wrapped as :func:`_wrapped` does with ``maxn - 1`` spaces after the last (so that every
     character has as many following ones as an n-gram needs): a pass over the characters per
     n-gram length, on array slices (measured ~5x faster than gathering by index)."""
-    dim = model.rows.shape[1]
+    dim = model.rows_by_dim.shape[0]
     if not len(vocab):
         return np.zeros((dim, 0), dtype=np.float32), np.zeros(0)
     pad = model.maxn - 1
