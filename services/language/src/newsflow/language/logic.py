@@ -75,7 +75,7 @@ MIN_GUESS = 0.01
 # numpy reader of lid.176 (lid176.py), a smaller one piece by piece by fasttext-predict: the
 # same answers, and numpy's fixed cost per call is more than fastText's cost for a few
 # sentences. (Measured here, best of 7 alternating runs: one sentence at a time numpy ~0.4x
-# fastText's speed; batches of 256 news articles 1.27-1.32x on their first pass and 3.5-3.7x
+# fastText's speed; batches of 256 news articles 1.25-1.41x on their first pass and 2.9-3.7x
 # once their words are kept.)
 BATCH_READER_CHARS = 2000
 # Lines shorter than this many letters weigh less than their length (scaled down linearly).
