@@ -1,12 +1,12 @@
-"""Word rules for hr/bs/sr (Latin script), ms/id, no/nn/da and af/nl: the sentences are written
+"""Word rules for hr/bs/sr (Latin script), ms/id, no/nn/da/sv and af/nl: the sentences are written
 for these tests."""
 
 from __future__ import annotations
 
 import pytest
 
-from newsflow.language.lexicon import sibling_by_words
-from newsflow.language.logic import LanguageIdentifier
+from newsflow.language.lexicon import WordVerdict, sibling_by_words, word_verdict
+from newsflow.language.logic import LanguageIdentifier, by_words
 
 BOSNIAN = (
     "Vijeće ministara je prošle sedmice usvojilo budžet od dvije hiljade miliona maraka. "
@@ -80,3 +80,33 @@ def test_identifier_applies_the_word_rules(
     section = identifier.identify(text)
     assert section.code == code
     assert section.confidence >= 0.5
+
+
+def test_words_shared_by_two_members_rule_the_others_out() -> None:
+    # "ikke" is Bokmål and Danish, "er" all but Swedish: Nynorsk and Swedish are ruled out,
+    # Bokmål against Danish stays open.
+    verdict = word_verdict("nn", "Det er ikke sant.")
+    assert verdict.chosen is None
+    assert verdict.ruled_out == {"nn", "sv"}
+    swedish = word_verdict("no", "Det är inte sant, och jag vet det.")
+    assert swedish.chosen == "sv"
+    assert swedish.ruled_out == {"no", "nn", "da"}
+
+
+def test_sa_before_a_word_croatian_joins_with_s_is_eastern() -> None:
+    assert word_verdict("hr", "Razgovarao je sa prijateljem.").ruled_out == {"hr"}
+    # Standard Croatian too: "sa" before s, š, z, ž and "mnom".
+    for text in ("Razgovarao je sa sestrom.", "Ide sa mnom.", "Bio je sa ženom."):
+        assert word_verdict("hr", text) == WordVerdict(None, frozenset(), {})
+
+
+def test_a_ruled_out_leader_gives_way_to_the_strongest_sibling_left() -> None:
+    dist = {"nn": 0.6, "no": 0.25, "da": 0.1, "en": 0.05}
+    shares, best = by_words(dist, "nn", "Det er ikke sant.")
+    assert best == "no"
+    assert shares["no"] == 0.6 and shares["nn"] == 0.25
+    # Bokmål as lingua spells it, when lingua gave the shares.
+    lingua_dist = {"nn": 0.6, "nb": 0.25, "da": 0.1}
+    assert by_words(lingua_dist, "nn", "Det er ikke sant.")[1] == "nb"
+    # Words that rule nothing out leave the leader alone.
+    assert by_words(dist, "nn", "Ola og Kari.") == (dist, "nn")

@@ -1,23 +1,27 @@
 """Word rules for close languages that character n-grams cannot tell apart. No Redis, no FastStream.
 
-Croatian, Bosnian and Serbian (Latin script), Malay and Indonesian, Norwegian Bokmål, Nynorsk
-and Danish, Afrikaans and Dutch share most of their character n-grams: fastText and lingua fold
-Bosnian into Croatian and Malay into Indonesian, and mix up the others on short text. Their
-standard languages differ in a few very frequent words, known from their grammars and
-dictionaries (not learned from any evaluation data): Croatian "tisuća", "tjedan", "tko",
+Croatian, Bosnian and Serbian (Latin script), Malay and Indonesian, Norwegian Bokmål, Nynorsk,
+Danish and Swedish, Afrikaans and Dutch share most of their character n-grams: fastText and
+lingua fold Bosnian into Croatian and Malay into Indonesian, and mix up the others on short
+text. Their standard languages differ in a few very frequent words, known from their grammars
+and dictionaries (not learned from any evaluation data): Croatian "tisuća", "tjedan", "tko",
 "tijekom", its own month names; Bosnian and Serbian "hiljada", "sedmica", "ko", "tokom",
-"januar"; Serbian ekavian "vreme", "posle" where the others write "vrijeme", "poslije"; Malay
-"kerana", "iaitu", "wang", "Ogos" where Indonesian writes "karena", "yaitu", "uang", "Agustus";
-Nynorsk "ikkje", "eg", "frå", "kva" where Bokmål writes "ikke", "jeg", "fra", "hva" and Danish
-"ikke", "jeg", "fra", "hvad"; Afrikaans "nie", "ek", "hulle", "vir" where Dutch writes "niet",
-"ik", "zij", "voor". When the text carries such words for one member of the group and not for
-the others, that member is chosen.
+"januar", and "sa" where Croatian writes "s"; Serbian ekavian "vreme", "posle" where the others
+write "vrijeme", "poslije"; Malay "kerana", "iaitu", "wang", "Ogos" where Indonesian writes
+"karena", "yaitu", "uang", "Agustus"; Nynorsk "ikkje", "eg", "frå", "kva" where Bokmål writes
+"ikke", "jeg", "fra", "hva", Danish "ikke", "jeg", "fra", "hvad" and Swedish "inte", "jag",
+"från", "vad"; Afrikaans "nie", "ek", "hulle", "vir" where Dutch writes "niet", "ik", "zij",
+"voor". Words are compared pair by pair: a member wins against another when the text has
+clearly more words for it than for the other ("ikke" and "en" are Bokmål and Danish, so they
+rule Nynorsk out and leave Bokmål against Danish open). The member that wins against every
+other is chosen; a member that another wins against is ruled out.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import Counter
+from dataclasses import dataclass
 
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -49,6 +53,11 @@ EASTERN = _words(
     ambasada ambasade ambasador izvještaj izvještaja zvaničnik zvaničnici penzija penzije pasoš
     komandant tokom"""
 )
+# The preposition "sa" ("with") before a word Croatian would join with "s": standard Croatian
+# writes "sa" only before s, š, z, ž and hard clusters ("sa mnom", "sa psom"); Bosnian and
+# Serbian write it freely ("sa prijateljem").
+_EASTERN_SA = re.compile(r"\bsa\s+(?![sšzž]|mn|ps|ks)[^\W\d_]")
+_EASTERN_SA_MEMBERS = frozenset({"bs", "sr"})
 # Bosnian alone, against Serbian.
 BOSNIAN = _words("historija historije historiji historiju historijski hljeb kahva")
 # Ekavian (Serbian) and ijekavian (Bosnian, Croatian) forms of the same words.
@@ -65,86 +74,138 @@ IJEKAVIAN = _words(
     predsjednika predsjednica vijeće vijeća"""
 )
 MALAY = _words(
-    """kerana iaitu sahaja wang mahu kereta bas teksi polis hospital universiti ogos mac julai jun
-    disember filem muzik kualiti aktiviti komuniti bahawa selepas baharu pejabat syarikat"""
+    """kerana iaitu sahaja wang mahu teksi hospital universiti ogos julai jun disember filem muzik
+    kualiti aktiviti komuniti bahawa selepas baharu syarikat peratus percuma kenderaan"""
 )
 INDONESIAN = _words(
     """karena yaitu uang mau mobil bus taksi universitas agustus maret juli juni desember musik
-    kualitas aktivitas komunitas bisa bahwa kantor perusahaan"""
+    kualitas aktivitas komunitas bisa bahwa kantor persen gratis kendaraan nggak banget"""
 )
+# Norwegian Bokmål, Nynorsk, Danish and Swedish share many words pairwise: "ikke", "jeg", "en",
+# "et" are Bokmål and Danish (Nynorsk "ikkje", "eg", "ein", "eit"; Swedish "inte", "jag", "en",
+# "ett"); "av", "etter", "meg", "å" are Bokmål and Nynorsk (Danish "af", "efter", "mig", "at");
+# "og" and "er" are all but Swedish ("och", "är"). A word is evidence for each list it is in.
 BOKMAL = _words(
-    """ikke jeg fra hva hvordan bare også mye noe være vært kommer sier hele flere hun ble siden
-    derfor selv nå hvis hvor hvem meg deg seg av etter igjen mellom noen sammen etter henne oss
-    veldig"""
+    """ikke jeg fra hva hvordan hvorfor bare mye noe noen være hele flere hun ble siden selv nå
+    hvis hvor hvem meg deg seg av etter igjen mellom sammen henne oss veldig en et ett mer mere
+    meget kommer sier fått hennes gjøre blir litt kanskje dere hjem heim uke disse hadde å og er"""
 )
 NYNORSK = _words(
-    """ikkje eg frå kva korleis berre òg mykje noko vere vore kjem seier heile fleire dei deira ho
-    vart sidan difor sjølv viss kvar kven ein eit mellom nokon saman igjen etter henne oss av seg
-    meg deg veldig"""
+    """ikkje eg frå kva korleis kvifor berre mykje noko nokon vere kjem seier heile fleire dei
+    deira ho vart sidan difor sjølv kvar kven ein eit eitt meir saman heim veke desse nå meg deg
+    seg av etter igjen mellom henne oss veldig fått blir litt kanskje hadde å og er"""
 )
 DANISH = _words(
-    """ikke jeg fra hvad hvordan bare også meget noget være været kommer siger hele flere hun blev
-    siden derfor selv nu hvis hvor hvem mig dig sig af efter igen mellem nogen sammen hende os
-    meget"""
+    """ikke jeg fra hvad hvordan hvorfor bare meget noget nogen være været hele flere hun blev
+    siden selv nu hvis hvor hvem mig dig sig af efter igen mellem sammen hende os en et mere mer
+    kommer siger fået hendes gøre bliver lidt måske jer hjem uge disse havde og er"""
+)
+SWEDISH = _words(
+    """och inte jag från vad hur varför bara mycket något någon några vara hela flera hon blev
+    sedan själv nu vem mig dig sig av efter igen mellan tillsammans henne oss en ett mer kommer
+    säger fått hennes göra blir lite kanske ni hem vecka dessa hade att är också där här"""
 )
 AFRIKAANS = _words("nie ek jy hulle julle vir sal baie mense hê gesê kinders sê")
 DUTCH = _words("niet ik jij zij zijn zal nu mensen hebben gezegd kinderen zeggen wordt")
 # A word in both lists of a pair is no evidence.
 EKAVIAN, IJEKAVIAN = EKAVIAN - IJEKAVIAN, IJEKAVIAN - EKAVIAN
 MALAY, INDONESIAN = MALAY - INDONESIAN, INDONESIAN - MALAY
-BOKMAL, NYNORSK, DANISH = (
-    BOKMAL - NYNORSK - DANISH,
-    NYNORSK - BOKMAL - DANISH,
-    DANISH - BOKMAL - NYNORSK,
-)
 AFRIKAANS, DUTCH = AFRIKAANS - DUTCH, DUTCH - AFRIKAANS
 
-# How many times more marker words the chosen member needs than any other member.
+# How many times more evidence one member needs than another to win against it: a member wins
+# against another when the text has at least one word for it and not for the other, and
+# MARGIN times as many of those as of the reverse.
 MARGIN = 3
-
-
-def _count(words: Iterable[str], markers: frozenset[str]) -> int:
-    return sum(1 for word in words if word in markers)
-
 
 # The groups the rules know, by every code a member may be reported under.
 _SERBO_CROATIAN = frozenset({"hr", "bs", "sr", "hbs"})
 _MALAY_INDONESIAN = frozenset({"ms", "id"})
-_NORWEGIAN_DANISH = frozenset({"no", "nb", "nn", "da"})
+_NORWEGIAN_DANISH = frozenset({"no", "nb", "nn", "da", "sv"})
 _AFRIKAANS_DUTCH = frozenset({"af", "nl"})
 WORD_RULED = _SERBO_CROATIAN | _MALAY_INDONESIAN | _NORWEGIAN_DANISH | _AFRIKAANS_DUTCH
+# Each list of marker words -> the members it is evidence for.
+_LISTS: tuple[tuple[frozenset[str], tuple[tuple[frozenset[str], frozenset[str]], ...]], ...] = (
+    (
+        _SERBO_CROATIAN,
+        (
+            (CROATIAN, frozenset({"hr"})),
+            (BOSNIAN, frozenset({"bs"})),
+            (EASTERN, frozenset({"bs", "sr"})),
+            (EKAVIAN, frozenset({"sr"})),
+            (IJEKAVIAN, frozenset({"hr", "bs"})),
+        ),
+    ),
+    (_MALAY_INDONESIAN, ((MALAY, frozenset({"ms"})), (INDONESIAN, frozenset({"id"})))),
+    (
+        _NORWEGIAN_DANISH,
+        (
+            # lid.176's tag for Bokmål is "no" (lingua says "nb").
+            (BOKMAL, frozenset({"no"})),
+            (NYNORSK, frozenset({"nn"})),
+            (DANISH, frozenset({"da"})),
+            (SWEDISH, frozenset({"sv"})),
+        ),
+    ),
+    (_AFRIKAANS_DUTCH, ((AFRIKAANS, frozenset({"af"})), (DUTCH, frozenset({"nl"})))),
+)
 
 
-def _scores(code: str, words: list[str]) -> dict[str, int]:
-    """Marker words per member of ``code``'s group."""
-    if code in _SERBO_CROATIAN:
-        eastern = _count(words, EASTERN)
-        ekavian, ijekavian = _count(words, EKAVIAN), _count(words, IJEKAVIAN)
-        return {
-            "hr": _count(words, CROATIAN),
-            "bs": _count(words, BOSNIAN) + (eastern if ijekavian >= ekavian else 0),
-            "sr": ekavian + (eastern if ekavian > ijekavian else 0),
-        }
-    if code in _MALAY_INDONESIAN:
-        return {"ms": _count(words, MALAY), "id": _count(words, INDONESIAN)}
-    if code in _NORWEGIAN_DANISH:
-        return {
-            "no": _count(words, BOKMAL),  # lid.176's tag for Bokmål (lingua says "nb")
-            "nn": _count(words, NYNORSK),
-            "da": _count(words, DANISH),
-        }
-    return {"af": _count(words, AFRIKAANS), "nl": _count(words, DUTCH)}
+def _group(code: str) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """The members of ``code``'s group, and each marker word's members."""
+    for codes, lists in _LISTS:
+        if code in codes:
+            members: frozenset[str] = frozenset().union(*(m for _, m in lists))
+            evidence: dict[str, frozenset[str]] = {}
+            for words, for_members in lists:
+                for word in words:
+                    evidence[word] = evidence.get(word, frozenset()) | for_members
+            return members, evidence
+    raise KeyError(code)
+
+
+_GROUPS = {code: _group(code) for code in WORD_RULED}
+
+
+def group_members(code: str) -> frozenset[str]:
+    """The members of ``code``'s group (Bokmål as "no"); empty for a code no rule knows."""
+    return _GROUPS[code][0] if code in _GROUPS else frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class WordVerdict:
+    """What a text's words say about the members of a group: the member they single out (it
+    wins against every other), and the members they rule out (another wins against them)."""
+
+    chosen: str | None
+    ruled_out: frozenset[str]
+    words: dict[str, int]  # marker words found per member
+
+
+def word_verdict(code: str, text: str) -> WordVerdict:
+    """The verdict of the text's marker words on ``code``'s group (hr/bs/sr in Latin script,
+    ms/id, no/nn/da, af/nl; Bokmål is "no"); nothing chosen or ruled out for other codes."""
+    if code not in WORD_RULED:
+        return WordVerdict(None, frozenset(), {})
+    members, evidence = _GROUPS[code]
+    lowered = text.lower()
+    found = Counter(evidence[word] for word in _WORD.findall(lowered) if word in evidence)
+    if code in _SERBO_CROATIAN and (eastern_sa := len(_EASTERN_SA.findall(lowered))):
+        found[_EASTERN_SA_MEMBERS] += eastern_sa
+    if not found:
+        return WordVerdict(None, frozenset(), {})
+
+    def wins(a: str, b: str) -> bool:
+        for_a = sum(n for ms, n in found.items() if a in ms and b not in ms)
+        for_b = sum(n for ms, n in found.items() if b in ms and a not in ms)
+        return for_a >= 1 and for_a >= MARGIN * for_b
+
+    beaten = {b for b in members for a in members if a != b and wins(a, b)}
+    chosen = [a for a in members if all(wins(a, b) for b in members if b != a)]
+    words = {m: sum(n for ms, n in found.items() if m in ms) for m in members}
+    return WordVerdict(chosen[0] if chosen else None, frozenset(beaten), words)
 
 
 def sibling_by_words(code: str, text: str) -> str | None:
-    """The member of ``code``'s group (hr/bs/sr in Latin script, ms/id, no/nn/da, af/nl) that
-    the text's words point to, or None when they do not single one out (too few marker words,
-    or a mix)."""
-    if code not in WORD_RULED:
-        return None
-    scores = _scores(code, _WORD.findall(text.lower()))
-    best = max(scores, key=scores.__getitem__)
-    rest = max(score for member, score in scores.items() if member != best)
-    if scores[best] >= 1 and scores[best] >= MARGIN * rest:
-        return best
-    return None
+    """The member of ``code``'s group that the text's words single out, or None when they do
+    not (too few marker words, or a mix)."""
+    return word_verdict(code, text).chosen

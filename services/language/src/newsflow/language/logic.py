@@ -24,7 +24,7 @@ from typing import Any
 
 from newsflow.language.chinese import chinese_script
 from newsflow.language.codes import language_name, to_bcp47
-from newsflow.language.lexicon import WORD_RULED, sibling_by_words
+from newsflow.language.lexicon import WORD_RULED, group_members, word_verdict
 from newsflow.language.lid176 import Lid176
 from newsflow.language.second import FROM_FASTTEXT, LID176_MISSING, SecondOpinion, candidates
 from newsflow.shared.events import LanguageAlternative, LanguageSection, LanguageSegment
@@ -297,6 +297,33 @@ MAX_ASKED_CHARS = 2000
 SURE_OF_LACKING = 0.9
 
 
+def by_words(dist: dict[str, float], best: str, text: str) -> tuple[dict[str, float], str]:
+    """The language shares and the leader after the word rules of close languages (see
+    lexicon.py): a sibling the words single out takes the leader's share (and the leader its
+    share), so the text's evidence for the group is kept; a leader they rule out gives way to
+    the strongest sibling they leave open."""
+    verdict = word_verdict(best, text)
+    bokmal = "nb" if "nb" in dist and "no" not in dist else "no"  # as lingua spelled it
+
+    def spelled(code: str) -> str:
+        return bokmal if code == "no" else code
+
+    ruled_out = {spelled(code) for code in verdict.ruled_out}
+    if verdict.chosen is not None:
+        sibling = spelled(verdict.chosen)
+    elif best in ruled_out:
+        left = [spelled(c) for c in sorted(group_members(best)) if spelled(c) not in ruled_out]
+        if not left:
+            return dist, best
+        words = {spelled(c): n for c, n in verdict.words.items()}
+        sibling = max(left, key=lambda code: (dist.get(code, 0.0), words.get(code, 0)))
+    else:
+        return dist, best
+    if sibling == best:
+        return dist, best
+    return {**dist, sibling: dist[best], best: dist.get(sibling, 0.0)}, sibling
+
+
 @dataclass(slots=True)
 class _Piece:
     """A run of one script within a line, with its language probabilities."""
@@ -459,14 +486,7 @@ class LanguageIdentifier:
             dist, lines, confidence = self._aggregate(pieces)
         best = script_rule(max(dist, key=dist.__getitem__), counts)
         if best in WORD_RULED and main_script == "Latn":
-            sibling = sibling_by_words(best, f"{title}\n{text}")
-            if sibling == "no" and "nb" in dist and "no" not in dist:
-                sibling = "nb"  # Bokmål as lingua spelled it
-            if sibling is not None and sibling != best:
-                # The words single out a sibling: it takes the leader's share (and the leader
-                # its share), so the text's evidence for the group is kept.
-                dist = {**dist, sibling: dist[best], best: dist.get(sibling, 0.0)}
-                best = sibling
+            dist, best = by_words(dist, best, f"{title}\n{text}")
         hinted = None
         if hint:
             tag = hint.lower().replace("_", "-").split("-", 1)[0]
