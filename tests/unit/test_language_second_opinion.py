@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsflow.language.logic import LanguageIdentifier
+from newsflow.language.logic import SURE_OF_KNOWN, LanguageIdentifier
 from newsflow.language.second import LONG_TEXT, SCREEN_KEEP, SecondOpinion, candidates
 from newsflow.shared.settings import Settings
 
@@ -192,3 +192,46 @@ def test_a_sure_answer_for_a_language_fasttext_lacks_outweighs_its_unknown_guess
     monkeypatch.setattr(identifier, "_predict", lambda line: dict(guess))
     section = identifier.identify("Abaana bangi baagenda ku ssomero enkya nga basanyufu nnyo.")
     assert section.code == expected, section
+
+
+# Sesotho (lid.176 has none) that fastText reads as Italian, and is sure of it.
+SESOTHO = "Dintja di bohola bosiu kaofela."
+ITALIAN = "Oggi i bambini vanno a scuola con la madre e il padre."
+GERMAN = (
+    "Der Stadtrat hat am Donnerstag nach einer langen Debatte über den öffentlichen Verkehr "
+    "und die Kosten für Wohnungen den neuen Haushalt beschlossen. Die Opposition kritisierte, "
+    "dass die Mittel für Schulen und Kindergärten nicht ausreichen würden, und kündigte an, im "
+    "Frühjahr einen eigenen Antrag vorzulegen."
+)
+
+
+def test_a_language_fasttext_lacks_is_found_where_fasttext_is_sure(
+    hybrid: LanguageIdentifier, fasttext_only: LanguageIdentifier
+) -> None:
+    alone = fasttext_only.identify(SESOTHO)
+    assert alone.code == "it"
+    assert max(hybrid._predict(SESOTHO).values()) >= hybrid.ask_below  # lingua not asked
+    assert hybrid.identify(SESOTHO).code == "st"
+
+
+def test_the_check_for_lacking_languages_is_one_trigram_ranking_and_rarely_runs(
+    hybrid: LanguageIdentifier, second: SecondOpinion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    screened: list[frozenset[str]] = []
+    original = second.screen
+
+    def spy(text: str, codes: frozenset[str]) -> dict[str, float]:
+        screened.append(codes)
+        return original(text, codes)
+
+    monkeypatch.setattr(second, "screen", spy)
+    # A paragraph fastText reads at SURE_OF_KNOWN or more is not checked.
+    assert max(hybrid._predict(GERMAN).values()) >= SURE_OF_KNOWN
+    assert hybrid.identify(GERMAN).code == "de"
+    assert screened == []
+    # A sure sentence under that is checked once, against the languages lid.176 lacks, and
+    # keeps its language when lingua's ranking does not put one of those first.
+    assert hybrid.identify(ITALIAN).code == "it"
+    assert len(screened) == 1
+    assert {"it", "st", "zu", "mi", "yo"} <= screened[0]
+    assert "fr" not in screened[0]  # fastText's other guesses are not ranked

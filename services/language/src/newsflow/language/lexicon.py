@@ -10,11 +10,11 @@ and dictionaries (not learned from any evaluation data): Croatian "tisuća", "tj
 write "vrijeme", "poslije"; Malay "kerana", "iaitu", "wang", "Ogos" where Indonesian writes
 "karena", "yaitu", "uang", "Agustus"; Nynorsk "ikkje", "eg", "frå", "kva" where Bokmål writes
 "ikke", "jeg", "fra", "hva", Danish "ikke", "jeg", "fra", "hvad" and Swedish "inte", "jag",
-"från", "vad"; Afrikaans "nie", "ek", "hulle", "vir" where Dutch writes "niet", "ik", "zij",
-"voor". Words are compared pair by pair: a member wins against another when the text has
-clearly more words for it than for the other ("ikke" and "en" are Bokmål and Danish, so they
-rule Nynorsk out and leave Bokmål against Danish open). The member that wins against every
-other is chosen; a member that another wins against is ruled out.
+"från", "vad"; Afrikaans "nie", "ek", "hulle", "hy", "my" where Dutch writes "niet", "ik",
+"zij", "hij", "mijn". Words are compared pair by pair: a member wins against another when the
+text has clearly more words for it than for the other ("ikke" and "en" are Bokmål and Danish,
+so they rule Nynorsk out and leave Bokmål against Danish open). The member that wins against
+every other is chosen; a member that another wins against is ruled out.
 """
 
 from __future__ import annotations
@@ -105,8 +105,15 @@ SWEDISH = _words(
     sedan själv nu vem mig dig sig av efter igen mellan tillsammans henne oss en ett mer kommer
     säger fått hennes göra blir lite kanske ni hem vecka dessa hade att är också där här"""
 )
-AFRIKAANS = _words("nie ek jy hulle julle vir sal baie mense hê gesê kinders sê")
-DUTCH = _words("niet ik jij zij zijn zal nu mensen hebben gezegd kinderen zeggen wordt")
+AFRIKAANS = _words(
+    """nie ek jy hulle julle hul vir sal sou baie mense hê gesê kinders sê my sy hy hierdie dié
+    vandag altyd tyd jare kry sien nuwe soos gewees"""
+)
+DUTCH = _words(
+    """niet ik jij zij zijn zal zou nu mensen hebben heeft gezegd kinderen zeggen wordt worden
+    werd waren hij mijn bij wij deze vandaag altijd tijd jaren krijgen zien nieuwe zoals zich
+    naar kunnen moeten onze hun"""
+)
 # A word in both lists of a pair is no evidence.
 EKAVIAN, IJEKAVIAN = EKAVIAN - IJEKAVIAN, IJEKAVIAN - EKAVIAN
 MALAY, INDONESIAN = MALAY - INDONESIAN, INDONESIAN - MALAY
