@@ -9,7 +9,7 @@ export UV_PYTHON ?= 3.11
 DATA ?= ../shared/eval
 
 .PHONY: help uv sync demo test test-unit test-integration test-e2e test-faults lint format clean \
-	eval eval-dedup eval-language eval-entity bench bench-dedup docs
+	eval eval-dedup eval-language calibrate-language eval-entity bench bench-dedup docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ eval-dedup: sync ## near-duplicate precision/recall by edit recipe on real news 
 
 eval-language: sync ## language ID accuracy by language and kind, beside bare fastText (DATA=...)
 	$(UV) run --frozen python -m newsflow.language.evaluate --data $(DATA)
+
+calibrate-language: sync ## fit the language confidence's calibration on the dev data (DATA=...)
+	$(UV) run --frozen python -m newsflow.language.calibrate --data $(DATA)
 
 eval-entity: sync ## NER span P/R/F1 per type on the gold sets, bare pipeline beside newsflow (DATA=...)
 	$(UV) run --frozen python -m newsflow.entity.evaluate --data $(DATA)

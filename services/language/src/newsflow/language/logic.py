@@ -82,22 +82,23 @@ BATCH_READER_CHARS = 2000
 SHORT_LINE_LETTERS = 40
 # Calibration of the confidence: logistic (Platt) scaling of the raw score with the amount of
 # text as a second feature, P(right) = sigmoid(a * logit(raw) + b * ln(min(letters, cap)) + c).
-# Fitted by logistic regression on the answers to the dev data with no letter floor (75
-# languages: sentences, word pairs, single words and synthetic articles; 46,458 texts). The raw
-# score alone was right as often as it said on sentences and articles, but a one- or two-word
-# text it called 0.83-0.88 was right 53-74 % of the time. Expected calibration error (`make
-# eval-language`): single words 0.220 -> 0.013, word pairs 0.088 -> 0.019, sentences and
-# articles 0.005 (the power 0.6 it replaces was fitted on sentences and articles only); fitted
-# on half the languages and measured on the others, 0.010-0.012 overall.
-CALIBRATION = (0.804, 0.896, -2.543)
+# Fitted by logistic regression on the answers to the dev data with no confidence or letter
+# floor (`make calibrate-language`: 75 languages; sentences, word pairs, single words and
+# synthetic articles; 46,458 answers). The raw score alone was right as often as it said on
+# sentences and articles, but a one- or two-word text it called 0.83-0.88 was right 53-74 % of
+# the time. Expected calibration error of this fit: sentences 0.005, word pairs 0.020, single
+# words 0.012, articles 0.004, all 0.0096; fitted on half the languages and measured on the
+# others, 0.011-0.014.
+CALIBRATION = (0.808, 0.924, -2.586)
 CALIBRATION_LETTERS_CAP = 60
 
 
-def calibrated(raw: float, letters: int) -> float:
+def calibrated(raw: float, letters: int, params: tuple[float, float, float] = CALIBRATION) -> float:
     """The probability that an answer with raw score ``raw`` on a text of ``letters`` letters
-    (CJK characters counting three) is right."""
+    (CJK characters counting three) is right. ``params`` (1, 0, 0) return the raw score
+    (clipped to [1e-4, 1 - 1e-4]): calibrate.py fits the parameters on those."""
     raw = min(max(raw, 1e-4), 1 - 1e-4)
-    a, b, c = CALIBRATION
+    a, b, c = params
     z = (
         a * math.log(raw / (1 - raw))
         + b * math.log(max(1, min(letters, CALIBRATION_LETTERS_CAP)))
@@ -330,6 +331,12 @@ def by_words(dist: dict[str, float], best: str, text: str) -> tuple[dict[str, fl
     return {**dist, sibling: dist[best], best: dist.get(sibling, 0.0)}, sibling
 
 
+def text_amount(pieces: list[_Piece], counts: Counter[str]) -> int:
+    """The amount of text: its letters, each character of a dense script (Han, kana, Hangul,
+    Yi: a word in one or two characters) counting three."""
+    return sum(p.letters for p in pieces) + 2 * sum(counts[s] for s in _DENSE_SCRIPTS)
+
+
 @dataclass(slots=True)
 class _Piece:
     """A run of one script within a line, with its language probabilities."""
@@ -364,6 +371,7 @@ class LanguageIdentifier:
         self.top_k = top_k
         self.second = second_opinion
         self.ask_below = ask_below
+        self.calibration = CALIBRATION
         self._codes: dict[str, str] = {}  # fastText label -> BCP-47
 
     @classmethod
@@ -476,9 +484,7 @@ class LanguageIdentifier:
         hint: str | None,
     ) -> LanguageSection:
         total_letters = sum(p.letters for p in pieces)
-        # Scripts that write a word in one or two characters carry more per letter.
-        dense = sum(counts[s] for s in _DENSE_SCRIPTS)
-        if (amount := total_letters + 2 * dense) < self.min_letters:
+        if (amount := text_amount(pieces, counts)) < self.min_letters:
             return LanguageSection(
                 code="und",
                 confidence=0.0,
@@ -509,7 +515,7 @@ class LanguageIdentifier:
                 dist = {code: w / norm for code, w in weighted.items()}
                 best = hinted
                 confidence = dist[best]
-        confidence = calibrated(confidence, amount)
+        confidence = calibrated(confidence, amount, self.calibration)
         ranked = sorted(dist.items(), key=lambda kv: kv[1], reverse=True)
         alternatives = [
             LanguageAlternative(code=code, confidence=round(conf, 4))
