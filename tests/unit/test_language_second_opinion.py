@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsflow.language.logic import SURE_OF_KNOWN, LanguageIdentifier
+from newsflow.language.logic import CHECK_CHARS, SURE_OF_KNOWN, LanguageIdentifier
 from newsflow.language.second import LONG_TEXT, SCREEN_KEEP, SecondOpinion, candidates
 from newsflow.shared.settings import Settings
 
@@ -220,9 +220,10 @@ def test_the_check_for_lacking_languages_is_one_trigram_ranking_and_rarely_runs(
     screened: list[frozenset[str]] = []
     original = second.screen
 
-    def spy(text: str, codes: frozenset[str]) -> dict[str, float]:
+    def spy(text: str, codes: frozenset[str], chars: int) -> dict[str, float]:
         screened.append(codes)
-        return original(text, codes)
+        assert chars == CHECK_CHARS
+        return original(text, codes, chars)
 
     monkeypatch.setattr(second, "screen", spy)
     # A paragraph fastText reads at SURE_OF_KNOWN or more is not checked.

@@ -302,6 +302,9 @@ SURE_OF_LACKING = 0.9
 # heaviest piece reads at least this sure: most news paragraphs do, and the check (a lingua
 # trigram ranking, ~0.2 ms) is then skipped.
 SURE_OF_KNOWN = 0.99
+# The check ranks the first this many characters of the heaviest piece (measured: on the dev
+# sentences the same accuracy as 120, ~110 us a call instead of ~160).
+CHECK_CHARS = 60
 
 
 def by_words(dist: dict[str, float], best: str, text: str) -> tuple[dict[str, float], str]:
@@ -608,7 +611,7 @@ class LanguageIdentifier:
         # other guesses would only make the ranking slower).
         known = self.second.known
         leader = frozenset(FROM_FASTTEXT.get(ranked[0][0], (ranked[0][0],))) & known
-        ranking = self.second.screen(piece.text, leader | (lacking & known))
+        ranking = self.second.screen(piece.text, leader | (lacking & known), CHECK_CHARS)
         if not ranking:
             return False
         top = max(ranking, key=ranking.__getitem__)

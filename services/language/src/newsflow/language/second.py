@@ -142,12 +142,12 @@ class SecondOpinion:
                 codes = frozenset(top)
         return self._values(self._detector(codes, low_accuracy=long), text)
 
-    def screen(self, text: str, codes: frozenset[str]) -> dict[str, float]:
+    def screen(self, text: str, codes: frozenset[str], chars: int = LONG_TEXT) -> dict[str, float]:
         """lingua's trigram-only (low accuracy) probabilities over ``codes`` for the first
-        LONG_TEXT characters of ``text``: the cheap ranking :meth:`ask` starts with."""
+        ``chars`` characters of ``text``: the cheap ranking :meth:`ask` starts with."""
         if len(codes) < 2:
             return {}
-        return self._values(self._detector(codes, low_accuracy=True), text[:LONG_TEXT])
+        return self._values(self._detector(codes, low_accuracy=True), text[:chars])
 
     @staticmethod
     def _values(detector: Any, text: str) -> dict[str, float]:
