@@ -16,8 +16,20 @@ def second() -> SecondOpinion:
 
 @pytest.fixture(scope="module")
 def hybrid(second: SecondOpinion) -> LanguageIdentifier:
+    """fastText with lingua's second opinion only (CLD2 off: these tests are about lingua)."""
+    identifier = LanguageIdentifier.from_settings(
+        Settings(language_second_opinion=False, language_cld2=False)
+    )
+    identifier.second = second
+    return identifier
+
+
+@pytest.fixture(scope="module")
+def with_cld2(second: SecondOpinion) -> LanguageIdentifier:
+    """As the service runs: CLD2 first, lingua for close languages and disagreements."""
     identifier = LanguageIdentifier.from_settings(Settings(language_second_opinion=False))
     identifier.second = second
+    assert identifier.cld2
     return identifier
 
 
@@ -184,7 +196,9 @@ def test_a_sure_answer_for_a_language_fasttext_lacks_outweighs_its_unknown_guess
     answer: dict[str, float],
     expected: str,
 ) -> None:
-    identifier = LanguageIdentifier.from_settings(Settings(language_second_opinion=False))
+    identifier = LanguageIdentifier.from_settings(
+        Settings(language_second_opinion=False, language_cld2=False)
+    )
     identifier.second = _StubLingua(answer)  # type: ignore[assignment]
     # lid.176 on Luganda text, as it often is: most of its mass on Waray and Cebuano, which
     # lingua cannot check.
@@ -236,3 +250,62 @@ def test_the_check_for_lacking_languages_is_one_trigram_ranking_and_rarely_runs(
     assert len(screened) == 1
     assert {"it", "st", "zu", "mi", "yo"} <= screened[0]
     assert "fr" not in screened[0]  # fastText's other guesses are not ranked
+
+
+MAORI = "Kua tae mai ngā manuhiri ki te marae i te ahiahi nei."
+
+
+def _spy_on_lingua(second: SecondOpinion, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    asked: list[str] = []
+    original = second.ask
+
+    def spy(text: str, codes: frozenset[str]) -> dict[str, float]:
+        asked.append(text)
+        return original(text, codes)
+
+    monkeypatch.setattr(second, "ask", spy)
+    return asked
+
+
+def test_cld2_answers_a_language_fasttext_lacks_without_lingua(
+    with_cld2: LanguageIdentifier, second: SecondOpinion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = _spy_on_lingua(second, monkeypatch)
+    assert max(with_cld2._predict(MAORI).values()) < with_cld2.ask_below  # fastText unsure
+    section = with_cld2.identify(MAORI)
+    assert section.code == "mi"
+    assert asked == []
+    # Zulu and Xhosa are close: there lingua decides.
+    assert with_cld2.identify(ZULU).code == "zu"
+    assert asked == [ZULU]
+    assert 0.5 <= section.confidence <= 1.0
+
+
+def test_close_languages_and_disagreements_go_to_lingua(
+    with_cld2: LanguageIdentifier, second: SecondOpinion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = _spy_on_lingua(second, monkeypatch)
+    # Nynorsk: CLD2 may well be reliable, but between close languages lingua decides.
+    assert with_cld2.identify(NYNORSK).code == "nn"
+    assert asked == [NYNORSK]
+    # CLD2 naming a language lid.176 knows that is not fastText's leader: lingua arbitrates.
+    asked.clear()
+    monkeypatch.setattr(with_cld2, "_predict", lambda line: {"es": 0.5, "it": 0.3})
+    monkeypatch.setattr("newsflow.language.logic.cld2_opinion", lambda text: {"it": 1.0})
+    with_cld2.identify("Questa frase è scritta in italiano, non in spagnolo.")
+    assert len(asked) == 1
+    # ... and when it confirms the leader, it answers.
+    asked.clear()
+    monkeypatch.setattr("newsflow.language.logic.cld2_opinion", lambda text: {"es": 1.0})
+    assert with_cld2.identify("Questa frase è scritta in italiano, non in spagnolo.").code == "es"
+    assert asked == []
+
+
+def test_cld2_checks_for_lacking_languages_where_fasttext_is_sure(
+    with_cld2: LanguageIdentifier, second: SecondOpinion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    screened: list[str] = []
+    monkeypatch.setattr(second, "screen", lambda *args: screened.append(args[0]) or {})
+    assert with_cld2.identify(SESOTHO).code == "st"
+    assert with_cld2.identify(ITALIAN).code == "it"
+    assert screened == []  # CLD2 did the check, not lingua's trigram ranking

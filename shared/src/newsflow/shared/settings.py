@@ -179,6 +179,11 @@ class Settings(BaseSettings):
         default=True,
         description="Ask lingua (restricted to a few candidates) where fastText is unsure.",
     )
+    language_cld2: bool = Field(
+        default=True,
+        description="Ask CLD2 first where fastText is unsure, and check with it for languages"
+        " lid.176 lacks; lingua decides between close languages and where CLD2 is not sure.",
+    )
     language_ask_below: float = Field(
         default=0.75,
         ge=0.0,

@@ -1,10 +1,11 @@
 """Fit the language confidence's calibration: ``make calibrate-language DATA=../shared/eval``.
 
 The identifier answers every text of the dev data (sentences, word pairs, single words and the
-eval's synthetic articles, 75 languages) with no confidence floor and its raw score; a logistic
-regression of "the answer is right" on logit(raw score) and ln(min(letters, cap)) gives the
-parameters of logic.CALIBRATION. It prints them with the expected calibration error per kind,
-and the error when fitted on half the languages and measured on the other half (both ways).
+eval's synthetic articles, 75 languages) with no confidence floor, recording each answer's raw
+score, amount of text and the share of it that CLD2 gave; a logistic regression of "the answer
+is right" on logit(raw score), ln(min(letters, cap)) and that share gives the parameters of
+logic.CALIBRATION. It prints them with the expected calibration error per kind, and the error
+when fitted on half the languages and measured on the other half (both ways).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from newsflow.language.logic import (
     CALIBRATION,
     CALIBRATION_LETTERS_CAP,
     LanguageIdentifier,
-    text_amount,
 )
 from newsflow.shared.settings import load_settings
 from newsflow.shared.textrepair import repair
@@ -32,52 +32,68 @@ Rows = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[str], list[s
 
 
 def _answers(identifier: LanguageIdentifier, data: Path, articles: int, seed: int) -> Rows:
-    """Features (logit raw, ln letters), right (0/1), kind and gold language per answer."""
+    """Features (logit raw, ln letters, CLD2's share), right (0/1), kind and gold language per
+    answer."""
     kinds = {k: _load(data, k, None) for k in ("sentences", "word-pairs", "single-words")}
     synthetic: dict[str, list[str]] = {}
     for lang, text, _clean in _articles(kinds["sentences"], articles, seed):
         synthetic.setdefault(lang, []).append(text)
     kinds["articles"] = synthetic
     features, right, kind_of, lang_of = [], [], [], []
+    recorded: list[tuple[float, int, float]] = []
+    identifier.features = recorded
     for kind, samples in kinds.items():
         for lang, texts in samples.items():
             for raw_text in texts:
-                text = repair(raw_text)[0]
-                section = identifier.identify(text)
+                section = identifier.identify(repair(raw_text)[0])
                 if section.code == "und":  # too little text: no answer to calibrate
                     continue
-                raw = min(max(section.confidence, 1e-4), 1 - 1e-4)
-                letters = min(text_amount(*identifier._pieces(text, "")), CALIBRATION_LETTERS_CAP)
-                features.append((math.log(raw / (1 - raw)), math.log(max(1, letters))))
+                raw, letters, by_cld2 = recorded[-1]
+                raw = min(max(raw, 1e-4), 1 - 1e-4)
+                letters = min(letters, CALIBRATION_LETTERS_CAP)
+                features.append((math.log(raw / (1 - raw)), math.log(max(1, letters)), by_cld2))
                 right.append(float(_norm(section.code) == _norm(lang)))
                 kind_of.append(kind)
                 lang_of.append(lang)
+    identifier.features = None
     return np.array(features), np.array(right), kind_of, lang_of
 
 
-def fit(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> tuple[float, float, float]:
-    """Logistic regression of ``y`` on the two columns of ``x`` and a constant (Newton's
-    method): (a, b, c) of sigmoid(a * x0 + b * x1 + c)."""
-    design = np.column_stack([x, np.ones(len(x))])
-    w = np.zeros(3)
+Params = tuple[float, float, float, float, float]
+
+
+def _design(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The regression's columns from (logit raw, ln letters, CLD2's share): the fastText /
+    lingua part (1 - share) * (logit raw, ln letters, 1), and CLD2's share * (ln letters, 1)."""
+    rest = 1 - x[:, 2]
+    return np.column_stack([rest * x[:, 0], rest * x[:, 1], rest, x[:, 2] * x[:, 1], x[:, 2]])
+
+
+def fit(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> Params:
+    """Logistic regression of ``y`` on :func:`_design` of ``x`` (Newton's method): the
+    parameters (a, b, c, d, e) of logic.calibrated."""
+    design = _design(x)
+    w = np.zeros(design.shape[1])
     for _ in range(50):
         p = 1 / (1 + np.exp(-(design @ w)))
         gradient = design.T @ (y - p)
         hessian = (design * (p * (1 - p))[:, None]).T @ design
-        step = np.linalg.solve(hessian + 1e-9 * np.eye(3), gradient)
+        step = np.linalg.solve(hessian + 1e-9 * np.eye(len(w)), gradient)
         w += step
         if np.abs(step).max() < 1e-10:
             break
-    return float(w[0]), float(w[1]), float(w[2])
+    a, b, c, d, e = (float(v) for v in w)
+    return a, b, c, d, e
 
 
-def ece(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], params: tuple[float, float, float]
-) -> float:
+def _logit(x: npt.NDArray[np.float64], params: Params) -> npt.NDArray[np.float64]:
+    return np.asarray(_design(x) @ np.array(params))
+
+
+def ece(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], params: Params) -> float:
     """Expected calibration error of the calibrated confidence, answers of 0.5 and more (the
     others are und), in the eval's bins."""
-    a, b, c = params
-    conf = 1 / (1 + np.exp(-(a * x[:, 0] + b * x[:, 1] + c)))
+    conf = 1 / (1 + np.exp(-_logit(x, params)))
     keep = conf >= 0.5
     conf, y = conf[keep], y[keep]
     edges = [0.5, 0.7, 0.8, 0.9, 0.95, 1.0001]
@@ -99,10 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     identifier = LanguageIdentifier.from_settings(load_settings())
     identifier.min_confidence = 0.0
     identifier.min_letters = 1
-    identifier.calibration = (1.0, 0.0, 0.0)  # the raw score
     x, y, kinds, langs = _answers(identifier, args.data, args.articles, args.seed)
     params = fit(x, y)
-    print(f"{len(y):,} answers; CALIBRATION = ({params[0]:.3f}, {params[1]:.3f}, {params[2]:.3f})")
+    shown = ", ".join(f"{v:.3f}" for v in params)
+    print(
+        f"{len(y):,} answers ({(x[:, 2] > 0).mean():.1%} answered by CLD2); CALIBRATION = ({shown})"
+    )
     kind_arr = np.array(kinds)
     for kind in dict.fromkeys(kinds):
         rows = kind_arr == kind

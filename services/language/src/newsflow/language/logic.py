@@ -23,10 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from newsflow.language.chinese import chinese_script
+from newsflow.language.cld2 import cld2_opinion
 from newsflow.language.codes import language_name, to_bcp47
 from newsflow.language.lexicon import WORD_RULED, group_members, word_verdict
 from newsflow.language.lid176 import Lid176
-from newsflow.language.second import FROM_FASTTEXT, LID176_MISSING, SecondOpinion, candidates
+from newsflow.language.second import (
+    CLOSE_MEMBERS,
+    FROM_FASTTEXT,
+    LID176_MISSING,
+    SecondOpinion,
+    candidates,
+)
 from newsflow.shared.events import LanguageAlternative, LanguageSection, LanguageSegment
 from newsflow.shared.scripts import (
     LATIN_NON_LETTER,
@@ -81,29 +88,34 @@ BATCH_READER_CHARS = 2000
 # Lines shorter than this many letters weigh less than their length (scaled down linearly).
 SHORT_LINE_LETTERS = 40
 # Calibration of the confidence: logistic (Platt) scaling of the raw score with the amount of
-# text as a second feature, P(right) = sigmoid(a * logit(raw) + b * ln(min(letters, cap)) + c).
-# Fitted by logistic regression on the answers to the dev data with no confidence or letter
-# floor (`make calibrate-language`: 75 languages; sentences, word pairs, single words and
-# synthetic articles; 46,458 answers). The raw score alone was right as often as it said on
-# sentences and articles, but a one- or two-word text it called 0.83-0.88 was right 53-74 % of
-# the time. Expected calibration error of this fit: sentences 0.005, word pairs 0.020, single
-# words 0.012, articles 0.004, all 0.0096; fitted on half the languages and measured on the
-# others, 0.011-0.014.
-CALIBRATION = (0.808, 0.924, -2.586)
+# text as a second feature, P(right) = sigmoid(a * logit(raw) + b * ln(min(letters, cap)) + c)
+# for the answers of fastText and lingua; for the part of an answer CLD2 gave (its shares of
+# the text are no posterior), sigmoid(d * ln(min(letters, cap)) + e); mixed by that part's
+# share (see calibrated). Fitted by logistic regression on the answers to the dev data with no
+# confidence or letter floor (`make calibrate-language`: 75 languages; sentences, word pairs,
+# single words and synthetic articles; 46,458 answers, 17 % of them by CLD2). The raw score
+# alone was right as often as it said on sentences and articles, but a one- or two-word text it
+# called 0.83-0.88 was right 53-74 % of the time. Expected calibration error of this fit:
+# sentences 0.006, word pairs 0.019, single words 0.012, articles 0.006, all 0.006; fitted on
+# half the languages and measured on the others, 0.012-0.016.
+CALIBRATION = (0.786, 0.934, -2.634, 1.680, -2.732)
 CALIBRATION_LETTERS_CAP = 60
 
 
-def calibrated(raw: float, letters: int, params: tuple[float, float, float] = CALIBRATION) -> float:
+def calibrated(
+    raw: float,
+    letters: int,
+    by_cld2: float = 0.0,
+    params: tuple[float, float, float, float, float] = CALIBRATION,
+) -> float:
     """The probability that an answer with raw score ``raw`` on a text of ``letters`` letters
-    (CJK characters counting three) is right. ``params`` (1, 0, 0) return the raw score
-    (clipped to [1e-4, 1 - 1e-4]): calibrate.py fits the parameters on those."""
+    (CJK characters counting three) is right; ``by_cld2`` is the share of the answer's weight
+    that CLD2 gave: its shares of the text say nothing like a posterior (see cld2.py), so that
+    part of the answer is calibrated on the amount of text alone."""
     raw = min(max(raw, 1e-4), 1 - 1e-4)
-    a, b, c = params
-    z = (
-        a * math.log(raw / (1 - raw))
-        + b * math.log(max(1, min(letters, CALIBRATION_LETTERS_CAP)))
-        + c
-    )
+    a, b, c, d, e = params
+    text = math.log(max(1, min(letters, CALIBRATION_LETTERS_CAP)))
+    z = (1 - by_cld2) * (a * math.log(raw / (1 - raw)) + b * text + c) + by_cld2 * (d * text + e)
     return 1 / (1 + math.exp(-z))
 
 
@@ -334,6 +346,17 @@ def by_words(dist: dict[str, float], best: str, text: str) -> tuple[dict[str, fl
     return {**dist, sibling: dist[best], best: dist.get(sibling, 0.0)}, sibling
 
 
+def cld2_share(pieces: list[_Piece], code: str) -> float:
+    """The share of the weight of the pieces ``code`` won that CLD2 answered."""
+    won = by_cld2 = 0.0
+    for piece in pieces:
+        if piece.probs and max(piece.probs, key=piece.probs.__getitem__) == code:
+            weight = line_weight(piece.letters)
+            won += weight
+            by_cld2 += weight if piece.by_cld2 else 0.0
+    return by_cld2 / won if won else 0.0
+
+
 def text_amount(pieces: list[_Piece], counts: Counter[str]) -> int:
     """The amount of text: its letters, each character of a dense script (Han, kana, Hangul,
     Yi: a word in one or two characters) counting three."""
@@ -348,6 +371,7 @@ class _Piece:
     letters: int
     text: str
     probs: dict[str, float]
+    by_cld2: bool = False  # the probabilities are CLD2's answer (its shares, not posteriors)
 
 
 class LanguageIdentifier:
@@ -363,6 +387,7 @@ class LanguageIdentifier:
         second_opinion: SecondOpinion | None = None,
         ask_below: float = 0.75,
         kept_tokens: int = 1 << 17,
+        cld2: bool = True,
     ) -> None:
         import fasttext  # fasttext-predict: inference-only build of fastText
 
@@ -374,7 +399,10 @@ class LanguageIdentifier:
         self.top_k = top_k
         self.second = second_opinion
         self.ask_below = ask_below
+        self.cld2 = cld2
         self.calibration = CALIBRATION
+        # When a list: each answer's calibration inputs are appended (calibrate.py fits on them).
+        self.features: list[tuple[float, int, float]] | None = None
         self._codes: dict[str, str] = {}  # fastText label -> BCP-47
 
     @classmethod
@@ -393,6 +421,7 @@ class LanguageIdentifier:
             second_opinion=second,
             ask_below=settings.language_ask_below,
             kept_tokens=settings.language_kept_tokens,
+            cld2=settings.language_cld2,
         )
 
     def forget_tokens(self) -> None:
@@ -518,7 +547,10 @@ class LanguageIdentifier:
                 dist = {code: w / norm for code, w in weighted.items()}
                 best = hinted
                 confidence = dist[best]
-        confidence = calibrated(confidence, amount, self.calibration)
+        by_cld2 = cld2_share(pieces, best)
+        if self.features is not None:
+            self.features.append((confidence, amount, by_cld2))
+        confidence = calibrated(confidence, amount, by_cld2, self.calibration)
         ranked = sorted(dist.items(), key=lambda kv: kv[1], reverse=True)
         alternatives = [
             LanguageAlternative(code=code, confidence=round(conf, 4))
@@ -607,11 +639,14 @@ class LanguageIdentifier:
         ranked = sorted(piece.probs.items(), key=lambda kv: kv[1], reverse=True)
         if ranked[0][1] >= SURE_OF_KNOWN:
             return False
-        # fastText's leader against the languages lid.176 lacks (its close relatives and
-        # other guesses would only make the ranking slower).
-        known = self.second.known
-        leader = frozenset(FROM_FASTTEXT.get(ranked[0][0], (ranked[0][0],))) & known
-        ranking = self.second.screen(piece.text, leader | (lacking & known), CHECK_CHARS)
+        if self.cld2:
+            ranking = cld2_opinion(piece.text)
+        else:
+            # fastText's leader against the languages lid.176 lacks (its close relatives and
+            # other guesses would only make the ranking slower).
+            known = self.second.known
+            leader = frozenset(FROM_FASTTEXT.get(ranked[0][0], (ranked[0][0],))) & known
+            ranking = self.second.screen(piece.text, leader | (lacking & known), CHECK_CHARS)
         if not ranking:
             return False
         top = max(ranking, key=ranking.__getitem__)
@@ -627,15 +662,33 @@ class LanguageIdentifier:
         lid.176 lacks (see :meth:`_maybe_lacking`); kept only when it makes one of those
         languages the leader, else fastText's reading stands (the trigram ranking of a short
         start also fires on Latin species names and mojibake)."""
-        before = [piece.probs for piece in pieces]
+        before = [(piece.probs, piece.by_cld2) for piece in pieces]
         if not self._second_opinion(pieces, script, below=math.inf):
             return read
         checked = self._aggregate(pieces)
         if max(checked[0], key=checked[0].__getitem__) in LID176_MISSING.get(script or "", ()):
             return checked
-        for piece, probs in zip(pieces, before, strict=True):
-            piece.probs = probs
+        for piece, (probs, by_cld2) in zip(pieces, before, strict=True):
+            piece.probs, piece.by_cld2 = probs, by_cld2
         return read
+
+    def _cld2_opinion(
+        self, text: str, chosen: frozenset[str], leader: str, lacking: frozenset[str]
+    ) -> dict[str, float]:
+        """CLD2's reliable answer when it confirms fastText's leader or names a language lid.176
+        lacks, among the candidates and outside the close sets; else empty, and lingua is
+        asked (it decides between close languages, and where CLD2 and fastText disagree)."""
+        if not self.cld2:
+            return {}
+        opinion = cld2_opinion(text)
+        if not opinion:
+            return {}
+        top = max(opinion, key=opinion.__getitem__)
+        if top not in chosen or top in CLOSE_MEMBERS:
+            return {}
+        if top not in lacking and top not in FROM_FASTTEXT.get(leader, (leader,)):
+            return {}
+        return opinion
 
     def _second_opinion(
         self, pieces: list[_Piece], script: str | None, below: float | None = None
@@ -664,7 +717,10 @@ class LanguageIdentifier:
                 break
             ranked = sorted(piece.probs.items(), key=lambda kv: kv[1], reverse=True)
             chosen = candidates(ranked, script, known)
-            opinion = self.second.ask(" ".join(piece.text.split()), chosen)
+            text = " ".join(piece.text.split())
+            fast = self._cld2_opinion(text, chosen, ranked[0][0], lacking)
+            opinion = fast or self.second.ask(text, chosen)
+            piece.by_cld2 = bool(fast)
             budget -= len(piece.text)
             if not opinion:
                 continue

@@ -19,7 +19,8 @@ from typing import Any
 
 # Close languages that fastText confuses on short text: when one is a candidate, all are.
 # Members lingua does not know (fastText's pnb, ne, hbs, ...) lead to the ones it knows.
-CONFUSABLE: tuple[frozenset[str], ...] = (
+# Between these lingua decides, not CLD2 (see logic.py).
+CLOSE: tuple[frozenset[str], ...] = (
     frozenset({"nb", "nn", "da", "sv", "no"}),
     frozenset({"bs", "hr", "sr", "hbs"}),
     frozenset({"ms", "id"}),
@@ -27,10 +28,15 @@ CONFUSABLE: tuple[frozenset[str], ...] = (
     frozenset({"fa", "ur", "ar", "pnb"}),
     frozenset({"hi", "mr", "ne", "bho", "mai", "sa", "gom", "new"}),
     frozenset({"zh", "ja", "wuu", "yue"}),
-    # Bantu languages: lid.176 knows Swahili but none of the southern ones lingua knows, and
-    # ranks Swahili low on short text; when one is a candidate, all are.
-    frozenset({"sw", "zu", "xh", "st", "tn", "ts", "sn", "lg"}),
+    # Nguni and Sotho-Tswana: close pairs within the Bantu languages below.
+    frozenset({"zu", "xh"}),
+    frozenset({"st", "tn"}),
 )
+CLOSE_MEMBERS: frozenset[str] = frozenset().union(*CLOSE)
+# Bantu languages: lid.176 knows Swahili but none of the southern ones lingua knows, and ranks
+# Swahili low on short text; when one is a candidate, all are.
+BANTU = frozenset({"sw", "zu", "xh", "st", "tn", "ts", "sn", "lg"})
+CONFUSABLE: tuple[frozenset[str], ...] = (*CLOSE, BANTU)
 # Each member of a confusable group -> the group.
 SIBLINGS: dict[str, frozenset[str]] = {code: group for group in CONFUSABLE for code in group}
 # Languages lingua knows and lid.176 does not (or folds into another), by script.
