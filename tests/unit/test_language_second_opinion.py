@@ -309,3 +309,24 @@ def test_cld2_checks_for_lacking_languages_where_fasttext_is_sure(
     assert with_cld2.identify(SESOTHO).code == "st"
     assert with_cld2.identify(ITALIAN).code == "it"
     assert screened == []  # CLD2 did the check, not lingua's trigram ranking
+
+
+def test_cld2_narrows_lingua_candidates_when_sure_of_a_language_fasttext_knows(
+    second: SecondOpinion,
+) -> None:
+    lacking = frozenset({"zu", "xh", "yo", "mi"})
+    ranked = [("en", 0.4), ("fr", 0.2)]
+    chosen = candidates(ranked, "Latn", second.known)
+    assert {"zu", "yo"} <= chosen
+    # CLD2 sure of Irish, which fastText did not rank: Irish comes in, the lacking languages
+    # (CLD2 knows them and did not see them) go out.
+    narrowed = LanguageIdentifier._narrowed(chosen, {"ga": 1.0}, ranked, second.known, lacking)
+    assert {"ga", "en", "fr"} <= narrowed
+    assert not narrowed & {"zu", "yo", "mi"}
+    # CLD2's language with its close relatives.
+    nynorsk = LanguageIdentifier._narrowed(chosen, {"nn": 1.0}, ranked, second.known, lacking)
+    assert {"nn", "nb", "da", "sv"} <= nynorsk
+    # CLD2 reading a lacking language: the candidates stay as they were.
+    assert (
+        LanguageIdentifier._narrowed(chosen, {"yo": 1.0}, ranked, second.known, lacking) == chosen
+    )
