@@ -88,14 +88,7 @@ def test_close_languages_are_told_apart(hybrid: LanguageIdentifier) -> None:
 def test_confident_text_never_asks(
     hybrid: LanguageIdentifier, second: SecondOpinion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    asked: list[str] = []
-    original = second.ask
-
-    def spy(text: str, codes: frozenset[str]) -> dict[str, float]:
-        asked.append(text)
-        return original(text, codes)
-
-    monkeypatch.setattr(second, "ask", spy)
+    asked = _spy_on_lingua(second, monkeypatch)
     assert hybrid.identify(ENGLISH).code == "en"
     assert asked == []
     # A short boilerplate line fastText is unsure of is too light to ask about.
