@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsflow.language.lexicon import WordVerdict, sibling_by_words, word_verdict
+from newsflow.language.lexicon import WordVerdict, word_verdict
 from newsflow.language.logic import LanguageIdentifier, by_words
 
 BOSNIAN = (
@@ -56,16 +56,16 @@ CASES = [
 @pytest.mark.parametrize(("text", "code", "group"), CASES)
 def test_marker_words_single_out_the_sibling(text: str, code: str, group: str) -> None:
     for leader in GROUPS[group]:
-        assert sibling_by_words(leader, text) == code
+        assert word_verdict(leader, text).chosen == code
 
 
 def test_no_markers_or_a_mix_decide_nothing() -> None:
-    assert sibling_by_words("hr", "Sjednica je održana u gradu.") is None
+    assert word_verdict("hr", "Sjednica je održana u gradu.").chosen is None
     # One Croatian and one Bosnian marker: no member has three times the other's evidence.
-    assert sibling_by_words("hr", "Tijekom sedmice je bilo mirno.") is None
-    assert sibling_by_words("id", "Harga naik karena kerana permintaan.") is None
+    assert word_verdict("hr", "Tijekom sedmice je bilo mirno.").chosen is None
+    assert word_verdict("id", "Harga naik karena kerana permintaan.").chosen is None
     # Other languages are not this module's business.
-    assert sibling_by_words("sl", BOSNIAN) is None
+    assert word_verdict("sl", BOSNIAN).chosen is None
 
 
 @pytest.fixture(scope="module")

@@ -297,11 +297,18 @@ def test_close_languages_and_disagreements_go_to_lingua(
 def test_cld2_checks_for_lacking_languages_where_fasttext_is_sure(
     with_cld2: LanguageIdentifier, second: SecondOpinion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    screened: list[str] = []
-    monkeypatch.setattr(second, "screen", lambda *args: screened.append(args[0]) or {})
+    checks: list[str] = []
+    original = second.screen
+
+    def spy(text: str, codes: frozenset[str], chars: int = LONG_TEXT) -> dict[str, float]:
+        if chars == CHECK_CHARS:  # the lacking-language check's ranking, not lingua's own
+            checks.append(text)
+        return original(text, codes, chars)
+
+    monkeypatch.setattr(second, "screen", spy)
     assert with_cld2.identify(SESOTHO).code == "st"
     assert with_cld2.identify(ITALIAN).code == "it"
-    assert screened == []  # CLD2 did the check, not lingua's trigram ranking
+    assert checks == []  # CLD2 did the check, not lingua's trigram ranking
 
 
 def test_cld2_narrows_lingua_candidates_when_sure_of_a_language_fasttext_knows(

@@ -114,10 +114,6 @@ DUTCH = _words(
     werd waren hij mijn bij wij deze vandaag altijd tijd jaren krijgen zien nieuwe zoals zich
     naar kunnen moeten onze hun"""
 )
-# A word in both lists of a pair is no evidence.
-EKAVIAN, IJEKAVIAN = EKAVIAN - IJEKAVIAN, IJEKAVIAN - EKAVIAN
-MALAY, INDONESIAN = MALAY - INDONESIAN, INDONESIAN - MALAY
-AFRIKAANS, DUTCH = AFRIKAANS - DUTCH, DUTCH - AFRIKAANS
 
 # How many times more evidence one member needs than another to win against it: a member wins
 # against another when the text has at least one word for it and not for the other, and
@@ -210,9 +206,3 @@ def word_verdict(code: str, text: str) -> WordVerdict:
     chosen = [a for a in members if all(wins(a, b) for b in members if b != a)]
     words = {m: sum(n for ms, n in found.items() if m in ms) for m in members}
     return WordVerdict(chosen[0] if chosen else None, frozenset(beaten), words)
-
-
-def sibling_by_words(code: str, text: str) -> str | None:
-    """The member of ``code``'s group that the text's words single out, or None when they do
-    not (too few marker words, or a mix)."""
-    return word_verdict(code, text).chosen

@@ -143,7 +143,7 @@ class SecondOpinion:
         text = text[:MAX_CHARS]
         long = len(text) >= LONG_TEXT
         if len(codes) > SCREEN_KEEP:
-            ranked = self._values(self._detector(codes, low_accuracy=True), text[:LONG_TEXT])
+            ranked = self.screen(text, codes)
             if ranked:  # else (no trigram it knows): the final models over all of them
                 top = sorted(ranked, key=ranked.__getitem__, reverse=True)[:SCREEN_KEEP]
                 codes = frozenset(top)
