@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsflow.entity.evaluate import read_token_label, read_uner, score
+from newsflow.entity.goldsets import read_germeval, read_token_label, read_uner, score
 
 UNER = """# sent_id = a-1
 # text = Ada Lovelace visited New York City .
@@ -46,3 +46,22 @@ def test_score_exact_spans() -> None:
     precision, recall, f1, n = result["micro"]
     assert f1 == 0.5
     assert (precision, recall, n) == (0.5, 0.5, 2)  # MISC is not scored on a PER/ORG/LOC set
+
+
+GERMEVAL = (
+    "#\tquelle [2026-01-01]\n"
+    "1\tDie\tO\tO\n2\tdeutsche\tB-LOCderiv\tO\n3\tFirma\tO\tO\n4\tGrün\tB-ORG\tO\n"
+    "5\tAG\tI-ORG\tO\n6\tin\tO\tO\n7\tBad\tB-LOC\tO\n8\tEms\tI-LOC\tO\n9\tzeigt\tO\tO\n"
+    "10\tFaust\tB-OTH\tB-PER\n\n"
+)
+
+
+def test_germeval_reader_drops_derived_words(tmp_path: Path) -> None:
+    (tmp_path / "g.tsv").write_text(GERMEVAL, encoding="utf-8")
+    (sentence,) = read_germeval(tmp_path / "g.tsv")
+    text = sentence.text
+    assert {(text[a:b], t) for a, b, t in sentence.gold} == {
+        ("Grün AG", "ORG"),
+        ("Bad Ems", "LOC"),
+        ("Faust", "MISC"),  # OTH is MISC; "deutsche" (LOCderiv) is no name
+    }

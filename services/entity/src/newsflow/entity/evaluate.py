@@ -16,15 +16,26 @@ import argparse
 import os
 import sys
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from newsflow.entity.bench import pool_rate
+from newsflow.entity.goldsets import (
+    Sentence,
+    Span,
+    read_conll,
+    read_germeval,
+    read_token_label,
+    read_uner,
+    read_wikiann,
+    score,
+    split,
+)
 from newsflow.entity.labels import normalise_label
 from newsflow.entity.logic import Document, EntityExtractor
-from newsflow.entity.models import ModelRegistry
+from newsflow.entity.models import ModelRegistry, is_installed
 from newsflow.shared.settings import Settings, load_settings
 
 # Published NER F-scores of the official spaCy 3.8 pipelines (each on its own test set).
@@ -35,151 +46,121 @@ PUBLISHED = {
     "sv_core_news_sm": 0.75,
     "da_core_news_sm": 0.75,
     "de_core_news_sm": 0.83,
+    "nl_core_news_sm": 0.78,
+    "pt_core_news_sm": 0.89,
     "zh_core_web_sm": 0.68,
     "xx_ent_wiki_sm": 0.83,
 }
-Span = tuple[int, int, str]
+PER_ORG_LOC = ("PER", "ORG", "LOC")
 
 
 @dataclass
-class Sentence:
-    text: str
-    gold: set[Span]
+class GoldSet:
+    name: str
+    language: str
+    genre: str  # "news", or the kind of web/Wikipedia text it is
+    kind: str  # "gold" or "silver" (automatic labels)
+    types: tuple[str, ...]
+    sentences: list[Sentence]
+    note: str = ""
 
 
-def _spans_from_tags(tokens: list[str], tags: list[str], text: str) -> set[Span]:
-    """Entity spans (character offsets in ``text``) from IOB2 tags or bare runs."""
-    offsets = []
-    pos = 0
-    for token in tokens:
-        start = text.find(token, pos)
-        if start < 0:
-            start = pos
-        offsets.append((start, start + len(token)))
-        pos = start + len(token)
-    spans: set[Span] = set()
-    current: list[int] | None = None
-    label = ""
-    for i, tag in enumerate(tags):
-        prefix, _, kind = tag.partition("-") if "-" in tag else ("", "", tag)
-        if tag in {"O", "0", ""}:
-            kind = ""
-        begins = prefix == "B" or (kind and (current is None or kind != label))
-        if current is not None and (not kind or begins):
-            spans.add((offsets[current[0]][0], offsets[current[-1]][1], label))
-            current = None
-        if kind:
-            if current is None:
-                current, label = [i], kind
-            else:
-                current.append(i)
-    if current is not None:
-        spans.add((offsets[current[0]][0], offsets[current[-1]][1], label))
-    return spans
-
-
-def read_uner(path: Path) -> list[Sentence]:
-    out: list[Sentence] = []
-    text = ""
-    tokens: list[str] = []
-    tags: list[str] = []
-    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
-        if line.startswith("# text = "):
-            text = line[len("# text = ") :]
-        elif line.startswith("#"):
-            continue
-        elif not line.strip():
-            if tokens:
-                out.append(Sentence(text, _spans_from_tags(tokens, tags, text)))
-            text, tokens, tags = "", [], []
-        else:
-            cols = line.split("\t")
-            tokens.append(cols[1])
-            tags.append(cols[2])
-    return out
-
-
-def read_token_label(path: Path, token_col: int, tag_col: int, sep: str | None) -> list[Sentence]:
-    """One token per line, blank line between sentences; text = tokens joined by spaces."""
-    out: list[Sentence] = []
-    tokens: list[str] = []
-    tags: list[str] = []
-    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
-        if line.startswith("#") and not tokens:
-            continue
-        cols = line.split(sep) if line.strip() else []
-        if not cols:
-            if tokens:
-                text = " ".join(tokens)
-                out.append(Sentence(text, _spans_from_tags(tokens, tags, text)))
-            tokens, tags = [], []
-            continue
-        if len(cols) <= max(token_col, tag_col):
-            continue  # a malformed line (the Swedish file has one): skipped, not guessed
-        tokens.append(cols[token_col])
-        tags.append(cols[tag_col])
-    return out
-
-
-def _germeval_tag(tag: str) -> str:
-    # OTH is GermEval's miscellaneous class; *deriv ("deutsche") and *part ("EU-weit") are
-    # words derived from or containing a name, not names: scored as no entity.
-    if tag.endswith(("deriv", "part")):
-        return "O"
-    return tag.replace("OTH", "MISC")
-
-
-def datasets(data: Path) -> Iterator[tuple[str, str, tuple[str, ...], list[Sentence]]]:
-    """(name, language, types scored, sentences) for every gold set present."""
+def datasets(data: Path, shared: Path | None = None) -> Iterator[GoldSet]:
+    """Every gold (and silver) set present under ``data`` (``../shared/eval``) and, for the
+    silver held-out parts, ``shared/train`` beside it. Sets that newsflow's own pipelines were
+    partly trained on are scored on their held-out blocks only (:func:`goldsets.held_out`)."""
     ner = data / "ner" if (data / "ner").is_dir() else data
+    conll = ner / "conll2003_en" / "dev.conll"
+    if conll.is_file():
+        sents = [s for doc in read_conll(conll) for s in doc]
+        yield GoldSet("CoNLL-2003 dev", "en", "news", "gold", PER_ORG_LOC, sents, "Reuters 1996")
     uner = ner / "universalner"
-    for file, lang in (
-        ("en_ewt-ud-dev.iob2", "en"),
-        ("sv_talbanken-ud-dev.iob2", "sv"),
-        ("da_ddt-ud-dev.iob2", "da"),
-        ("zh_gsd-ud-dev.iob2", "zh"),
+    for file, lang, genre in (
+        ("en_ewt-ud-dev.iob2", "en", "web"),
+        ("sv_talbanken-ud-dev.iob2", "sv", "mixed"),
+        ("da_ddt-ud-dev.iob2", "da", "news+web"),
+        ("zh_gsd-ud-dev.iob2", "zh", "wikipedia"),
     ):
         if (uner / file).is_file():
-            yield f"UNER {file.split('-')[0]}", lang, ("PER", "ORG", "LOC"), read_uner(uner / file)
+            name = f"UNER {file.split('-')[0]}"
+            yield GoldSet(name, lang, genre, "gold", PER_ORG_LOC, read_uner(uner / file))
     web = ner / "swedish_webbnyheter" / "dev.txt"
     if web.is_file():
-        sents = read_token_label(web, 0, 1, None)
-        yield "Swedish webbnyheter", "sv", ("PER", "ORG", "LOC", "MISC"), sents
+        held = split(read_token_label(web, 0, 1, None))[1]
+        yield GoldSet(
+            "Swedish webbnyheter", "sv", "news", "gold", PER_ORG_LOC, held, "held-out blocks"
+        )
     germ = ner / "germeval2014_de" / "dev.tsv"
     if germ.is_file():
-        sents = read_token_label(germ, 1, 2, "\t")
-        for s in sents:
-            s.gold = {(a, b, _germeval_tag(t)) for a, b, t in s.gold if _germeval_tag(t) != "O"}
-        yield "GermEval 2014", "de", ("PER", "ORG", "LOC", "MISC"), sents
-
-
-def score(
-    gold: Iterable[set[Span]], predicted: Iterable[set[Span]], types: tuple[str, ...]
-) -> dict[str, tuple[float, float, float, int]]:
-    """Per type and micro: precision, recall, F1, gold count."""
-    tp: Counter[str] = Counter()
-    fp: Counter[str] = Counter()
-    fn: Counter[str] = Counter()
-    for g, p in zip(gold, predicted, strict=True):
-        p = {s for s in p if s[2] in types}
-        for s in g & p:
-            tp[s[2]] += 1
-        for s in p - g:
-            fp[s[2]] += 1
-        for s in g - p:
-            fn[s[2]] += 1
-    out = {}
-    for t in (*types, "micro"):
-        a, b, c = (
-            (sum(tp.values()), sum(fp.values()), sum(fn.values()))
-            if t == "micro"
-            else (tp[t], fp[t], fn[t])
+        held = split(read_germeval(germ))[1]
+        yield GoldSet(
+            "GermEval 2014",
+            "de",
+            "news+wikipedia",
+            "gold",
+            PER_ORG_LOC,
+            held,
+            "outer level, held-out blocks",
         )
-        precision = a / (a + b) if a + b else 0.0
-        recall = a / (a + c) if a + c else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        out[t] = (precision, recall, f1, a + c)
+    train = (shared or data.parent) / "train" / "ner" / "wikiann"
+    for lang in ("nl", "pt"):
+        path = train / f"wikiann_{lang}_train.txt"
+        if path.is_file():
+            held = split(read_wikiann(path))[1]
+            yield GoldSet(
+                f"WikiANN {lang}", lang, "wikipedia", "silver", PER_ORG_LOC, held, "held-out blocks"
+            )
+
+
+def bare_spans(nlp: Any, texts: list[str]) -> list[set[Span]]:
+    out = []
+    for doc in nlp.pipe(texts, batch_size=64):
+        spans = set()
+        for ent in doc.ents:
+            label = normalise_label(ent.label_)
+            if label is not None:
+                spans.add((ent.start_char, ent.end_char, str(label)))
+        out.append(spans)
     return out
+
+
+@dataclass
+class Result:
+    gold_set: GoldSet
+    candidate: str
+    bare: dict[str, tuple[float, float, float, int]]
+    newsflow: dict[str, tuple[float, float, float, int]]
+    words_per_s: float
+
+
+def run_candidate(gold_set: GoldSet, package: str, max_length: int) -> Result:
+    """One candidate pipeline on one set: bare ``nlp.pipe`` and newsflow's extractor."""
+    registry = ModelRegistry({gold_set.language: [package]}, max_length=max_length)
+    registry.load()
+    pipeline = registry.for_language(gold_set.language)
+    assert pipeline is not None
+    texts = [s.text for s in gold_set.sentences]
+    started = time.perf_counter()
+    bare = bare_spans(pipeline.nlp, texts)
+    seconds = time.perf_counter() - started
+    words = sum(len(t.split()) for t in texts)
+    extractor = EntityExtractor(registry, batch_size=64)
+    sections = extractor.extract_batch([Document(gold_set.language, "", t) for t in texts])
+    ours = [{(i.start, i.end, str(i.label)) for i in s.items} for s in sections]
+    gold = [s.gold for s in gold_set.sentences]
+    return Result(
+        gold_set,
+        pipeline.label,
+        score(gold, bare, gold_set.types),
+        score(gold, ours, gold_set.types),
+        words / seconds if seconds else 0.0,
+    )
+
+
+def candidates(lang: str, settings: Settings) -> list[str]:
+    """The configured candidates of a language, then the multilingual fallbacks; installed."""
+    wanted = [*settings.entity_models.get(lang, []), *settings.entity_fallback_models]
+    return [name for name in dict.fromkeys(wanted) if is_installed(name)]
 
 
 def throughput(
@@ -206,76 +187,79 @@ def throughput(
     )
 
 
+def print_result(r: Result) -> None:
+    published = PUBLISHED.get(r.candidate.split("@")[0])
+    print(
+        f"  {r.candidate}  ({r.words_per_s:,.0f} words/s bare, one process"
+        + (f"; published F {published:.2f} on its own test set" if published else "")
+        + ")"
+    )
+    print(f"    {'type':<6} {'n':>5}   {'bare P/R/F1':>20}   {'newsflow P/R/F1':>20}")
+    for t in (*r.gold_set.types, "micro"):
+        b, o = r.bare[t], r.newsflow[t]
+        print(
+            f"    {t:<6} {b[3]:>5}   {b[0]:.3f} {b[1]:.3f} {b[2]:.3f}"
+            f"    {o[0]:.3f} {o[1]:.3f} {o[2]:.3f}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="../shared/eval")
     parser.add_argument("--limit", type=int, default=None, help="sentences per set")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes")
+    parser.add_argument("--only", default=None, help="comma-separated languages to run")
+    parser.add_argument("--no-throughput", action="store_true", help="skip the speed part")
     args = parser.parse_args(argv)
 
     settings = load_settings()
-    registry = ModelRegistry.from_settings(settings)
-    loaded = registry.load()
-    print(f"installed pipelines: {loaded or 'none'}")
-    extractor = EntityExtractor(registry, batch_size=64)
-    summary: list[tuple[str, float | None, float | None, str | None]] = []
-    for name, lang, types, sentences in datasets(args.data):
-        sentences = sentences[: args.limit] if args.limit else sentences
-        pipeline = registry.for_language(lang)
-        n_gold = sum(len(s.gold) for s in sentences)
-        print(f"\n{name} ({lang}, {len(sentences)} sentences, {n_gold} gold entities)")
-        if pipeline is None:
-            wanted = settings.entity_models.get(lang, [])
-            published = ", ".join(f"{m} {PUBLISHED[m]:.2f}" for m in wanted if m in PUBLISHED)
-            print(
-                f"  no installed pipeline for {lang!r} (configured: {', '.join(wanted) or '-'}); "
-                f"not measured. Published F: {published or 'n/a'}"
-            )
-            summary.append((name, None, None, None))
+    only = set(args.only.split(",")) if args.only else None
+    results: list[Result] = []
+    missing: list[GoldSet] = []
+    for gold_set in datasets(args.data):
+        if only and gold_set.language not in only:
             continue
-        texts = [s.text for s in sentences]
-        started = time.perf_counter()
-        bare = []
-        for doc in pipeline.nlp.pipe(texts, batch_size=64):
-            spans = set()
-            for ent in doc.ents:
-                label = normalise_label(ent.label_)
-                if label is not None:
-                    spans.add((ent.start_char, ent.end_char, str(label)))
-            bare.append(spans)
-        bare_rate = len(texts) / (time.perf_counter() - started)
-        started = time.perf_counter()
-        sections = extractor.extract_batch([Document(lang, "", t) for t in texts])
-        ours_rate = len(texts) / (time.perf_counter() - started)
-        ours = [{(i.start, i.end, str(i.label)) for i in s.items} for s in sections]
-        gold = [s.gold for s in sentences]
-        published_f = PUBLISHED.get(pipeline.name)
+        if args.limit:
+            gold_set.sentences = gold_set.sentences[: args.limit]
+        n_gold = sum(len(s.gold) for s in gold_set.sentences)
         print(
-            f"  pipeline {pipeline.label}"
-            + (f" (published F {published_f:.2f} on its own test set)" if published_f else "")
+            f"\n{gold_set.name} ({gold_set.language}, {gold_set.genre}, {gold_set.kind}"
+            f"{', ' + gold_set.note if gold_set.note else ''}; {len(gold_set.sentences)} "
+            f"sentences, {n_gold} entities)"
         )
-        results = {"bare": score(gold, bare, types), "newsflow": score(gold, ours, types)}
-        print(f"  {'type':<6} {'n':>5}   {'bare P/R/F1':>20}   {'newsflow P/R/F1':>20}")
-        for t in (*types, "micro"):
-            b, o = results["bare"][t], results["newsflow"][t]
+        names = candidates(gold_set.language, settings)
+        if not names:
+            wanted = settings.entity_models.get(gold_set.language, [])
+            published = ", ".join(f"{m} {PUBLISHED[m]:.2f}" for m in wanted if m in PUBLISHED)
+            print(f"  no installed pipeline; published F: {published or 'n/a'}")
+            missing.append(gold_set)
+            continue
+        for name in names:
+            result = run_candidate(gold_set, name, settings.max_text_bytes)
+            print_result(result)
+            results.append(result)
+
+    english = next((d for d in datasets(args.data) if d.name.startswith("CoNLL")), None)
+    if english is not None and not args.no_throughput and (not only or "en" in only):
+        registry = ModelRegistry.from_settings(settings)
+        registry.load()
+        if registry.for_language("en") is not None:
+            throughput(english.sentences, registry, settings, workers=args.workers)
+
+    print("\nsummary: micro F1 (PER/ORG/LOC, span-exact), bare / newsflow; first = the service's")
+    print(f"  {'set':<22} {'lang':<4} {'genre':<15} {'kind':<6} candidate")
+    for set_name in [*dict.fromkeys(r.gold_set.name for r in results)]:
+        rows = [r for r in results if r.gold_set.name == set_name]
+        g = rows[0].gold_set
+        for i, r in enumerate(rows):
+            first = f"{g.name:<22} {g.language:<4} {g.genre:<15} {g.kind:<6}"
+            label = first if i == 0 else " " * len(first)
             print(
-                f"  {t:<6} {b[3]:>5}   {b[0]:.3f} {b[1]:.3f} {b[2]:.3f}"
-                f"    {o[0]:.3f} {o[1]:.3f} {o[2]:.3f}"
+                f"  {label} {r.candidate:<34} {r.bare['micro'][2]:.3f} / "
+                f"{r.newsflow['micro'][2]:.3f}"
             )
-        print(
-            f"  speed: bare {bare_rate:,.0f} sentences/s, newsflow {ours_rate:,.0f}/s "
-            f"(ratio {ours_rate / bare_rate:.2f})"
-        )
-        summary.append((name, results["bare"]["micro"][2], results["newsflow"]["micro"][2], lang))
-    english = next((d for d in datasets(args.data) if d[1] == "en"), None)
-    if english is not None and registry.for_language("en") is not None:
-        throughput(english[3], registry, settings, workers=args.workers)
-    print("\nsummary (micro F1, bare / newsflow):")
-    for set_name, b_f1, o_f1, set_lang in summary:
-        if b_f1 is None or o_f1 is None:
-            print(f"  {set_name:<22} not measured: no pipeline installed")
-        else:
-            print(f"  {set_name:<22} {b_f1:.3f} / {o_f1:.3f}  ({set_lang})")
+    for g in missing:
+        print(f"  {g.name:<22} {g.language:<4} not measured: no pipeline installed")
     return 0
 
 
