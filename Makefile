@@ -9,7 +9,8 @@ export UV_PYTHON ?= 3.11
 DATA ?= ../shared/eval
 
 .PHONY: help uv sync demo test test-unit test-integration test-e2e test-faults lint format clean \
-	eval eval-dedup eval-language calibrate-language eval-entity bench bench-dedup docs
+	eval eval-dedup eval-language calibrate-language eval-entity bench bench-dedup docs \
+	train-ner train-ner-all
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -51,6 +52,19 @@ calibrate-language: sync ## fit the language confidence's calibration on the dev
 
 eval-entity: sync ## NER span P/R/F1 per type on the gold sets, bare pipeline beside newsflow (DATA=...)
 	$(UV) run --frozen python -m newsflow.entity.evaluate --data $(DATA)
+
+NER_LANGS ?= sv da de nl pt zh xx
+TRAIN_DATA ?= ../shared
+# LANG is also the locale's variable: only a LANG given on make's command line names a pipeline.
+NER_LANG = $(if $(filter command line,$(origin LANG)),$(LANG),)
+
+train-ner: sync ## train one own NER pipeline into its package (LANG=sv|da|de|nl|pt|zh|xx DATA=../shared)
+	@test -n "$(NER_LANG)" || (echo "usage: make train-ner LANG=sv DATA=../shared" && false)
+	$(UV) run --frozen python -m newsflow.entity.training.train --lang $(NER_LANG) \
+		--data $(if $(filter command line,$(origin DATA)),$(DATA),$(TRAIN_DATA))
+
+train-ner-all: sync ## train every own NER pipeline, one process per core (DATA=../shared)
+	printf '%s\n' $(NER_LANGS) | xargs -P $$(nproc) -I{} $(MAKE) --no-print-directory train-ner LANG={}
 
 bench: sync ## bare libraries, each running stage, no-op stage, pipeline, latency, RSS (DATA=...)
 	$(UV) run --frozen python -m newsflow.cli.bench --data $(DATA) $(BENCH_ARGS)
