@@ -5,7 +5,7 @@ import random
 import pytest
 
 from newsflow.entity import mentions as mentions_module
-from newsflow.entity.labels import LABEL_MAP, normalise_label
+from newsflow.entity.labels import LABEL_MAP, normalise_label, place_fix
 from newsflow.entity.logic import Document, EntityExtractor
 from newsflow.entity.mentions import canonical_form, merge_mentions, trim_span
 from newsflow.entity.models import ModelRegistry, resolve
@@ -33,6 +33,15 @@ def test_label_table() -> None:
     for dropped in ("DATE", "MONEY", "CARDINAL", "PERCENT", "TIME", "QUANTITY", "ORDINAL"):
         assert normalise_label(dropped) is None
         assert dropped not in LABEL_MAP
+
+
+def test_place_fix_only_for_place_head_words_of_the_language() -> None:
+    assert place_fix("Port Elwin", "PER", "en") == "LOC"
+    assert place_fix("Mt. Kenya", "ORG", "en") == "LOC"
+    assert place_fix("Lake", "PER", "en") == "PER"  # one word: a surname may be "Lake"
+    assert place_fix("Port Vale", "MISC", "en") == "MISC"  # only PER/ORG are relabelled
+    assert place_fix("Port Elwin", "PER", "sv") == "PER"  # no head words known for Swedish
+    assert place_fix("Portman Group", "ORG", "en") == "ORG"
 
 
 def test_canonical_form() -> None:

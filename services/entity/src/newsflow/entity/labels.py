@@ -36,3 +36,22 @@ LABEL_MAP: dict[str, Label] = {
 
 def normalise_label(label: str) -> Label | None:
     return LABEL_MAP.get(label.upper())
+
+
+# First words of place names ("Port Elwin", "Mount Kenya", "Lake Geneva"): a name of two or more
+# words that starts with one is a place, whatever a pipeline's label (small pipelines read
+# "Port Elwin" as a person: a capitalised word followed by a name-like word). By language.
+PLACE_HEADS: dict[str, frozenset[str]] = {
+    "en": frozenset({"port", "mount", "mt", "lake", "cape", "fort", "gulf", "isle", "strait"}),
+}
+
+
+def place_fix(name: str, label: Label, language: str) -> Label:
+    """LOC for a PER/ORG name that starts with a place-name head word of its language."""
+    if label not in ("PER", "ORG"):
+        return label
+    words = name.split()
+    heads = PLACE_HEADS.get(language.split("-", 1)[0])
+    if heads and len(words) >= 2 and words[0].casefold().rstrip(".") in heads:
+        return "LOC"
+    return label

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from newsflow.entity.labels import normalise_label
+from newsflow.entity.casing import unshout
+from newsflow.entity.labels import normalise_label, place_fix
 from newsflow.entity.mentions import canonical_form, merge_mentions, trim_span
 from newsflow.entity.models import ModelRegistry, Pipeline
 from newsflow.shared.events import EntitiesSection, EntityItem, LanguageSegment
@@ -55,6 +56,11 @@ def span_script(text: str) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
+def main_script(title: str, text: str, *, sample: int = 2000) -> str | None:
+    """The script most of an article's letters are in (from its first ``sample`` characters)."""
+    return span_script(title[:sample] + " " + text[:sample])
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     language: str | None
@@ -72,7 +78,13 @@ class _Job:
     offset: int
     text: str
     pipeline: Pipeline
+    language: str  # the stretch's own language (the document's, or its segment's)
     items: list[EntityItem] = dataclasses.field(default_factory=list)
+
+    @property
+    def model_text(self) -> str:
+        """What the pipeline reads: the text with its all-capital lines in title case."""
+        return unshout(self.text)
 
 
 def blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
@@ -103,6 +115,7 @@ def _items(doc: Any, job: _Job) -> list[EntityItem]:
             continue  # an e-mail address or a URL is not a name
         if allowed is not None and span_script(name) not in allowed:
             continue
+        label = place_fix(name, label, job.language)
         items.append(
             EntityItem(
                 text=surface,
@@ -129,6 +142,8 @@ class EntityExtractor:
         if not doc.text.strip() and not doc.title.strip():
             return EntitiesSection(status="skipped", reason="no text"), [], [], None
         model = self.registry.for_language(doc.language)
+        if model is not None and not model.reads(main_script(doc.title, doc.text)):
+            model = None  # the multilingual fallback does not read this script
         if model is None:
             reason = f"no pipeline installed for language {doc.language!r}"
             return EntitiesSection(status="no_model", reason=reason), [], [], None
@@ -141,14 +156,14 @@ class EntityExtractor:
                 continue
             blanked.append((start, end))
             other = self.registry.for_language(segment.code)
-            if other is None:
+            if other is None or not other.reads(span_script(doc.text[start:end])):
                 skipped.append(segment)
             else:
-                jobs.append(_Job(index, "text", start, doc.text[start:end], other))
+                jobs.append(_Job(index, "text", start, doc.text[start:end], other, segment.code))
         if doc.title.strip():
-            jobs.append(_Job(index, "title", 0, doc.title, model))
+            jobs.append(_Job(index, "title", 0, doc.title, model, doc.language))
         if doc.text.strip():
-            jobs.append(_Job(index, "text", 0, blank(doc.text, blanked), model))
+            jobs.append(_Job(index, "text", 0, blank(doc.text, blanked), model, doc.language))
         return None, jobs, skipped, model
 
     def extract_batch(self, documents: Sequence[Document]) -> list[EntitiesSection]:
@@ -167,7 +182,7 @@ class EntityExtractor:
                 by_model.setdefault(job.pipeline.name, (job.pipeline, []))[1].append(job)
 
         for pipeline, jobs in by_model.values():
-            texts = (job.text for job in jobs)
+            texts = (job.model_text for job in jobs)
             parsed_all = pipeline.nlp.pipe(texts, batch_size=self.batch_size)
             for job, parsed in zip(jobs, parsed_all, strict=True):
                 job.items = _items(parsed, job)

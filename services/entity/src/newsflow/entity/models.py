@@ -15,6 +15,8 @@ class LoadedModel:
     name: str
     version: str
     nlp: Any
+    # Scripts the pipeline was trained on (its meta's ``newsflow.scripts``); None: any.
+    scripts: frozenset[str] | None = None
 
     @property
     def label(self) -> str:
@@ -40,6 +42,11 @@ class Pipeline:
     def nlp(self) -> Any:
         return self.model.nlp
 
+    def reads(self, script: str | None) -> bool:
+        """Whether this pipeline reads text mostly in ``script`` (a multilingual pipeline
+        trained on Latin-script languages does not read Cyrillic or Japanese)."""
+        return self.model.scripts is None or script in self.model.scripts
+
 
 def is_installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None
@@ -55,7 +62,8 @@ class ModelRegistry:
 
     Only the ``ner`` component runs; nothing is ever downloaded: a model that is not installed
     simply leaves its language to the multilingual fallback (the first installed of
-    ``fallback``, e.g. ``xx_ent_wiki_sm``) or without a model (``status: no_model``).
+    ``fallback``, e.g. ``xx_newsflow_ner``, where it reads the text's script) or without a model
+    (``status: no_model``).
     """
 
     def __init__(
@@ -88,7 +96,13 @@ class ModelRegistry:
         if model is None:
             nlp = spacy.load(package, enable=["ner"])
             nlp.max_length = max(nlp.max_length, self._max_length)
-            model = LoadedModel(package, str(nlp.meta.get("version", "?")), nlp)
+            scripts = nlp.meta.get("newsflow", {}).get("scripts")
+            model = LoadedModel(
+                package,
+                str(nlp.meta.get("version", "?")),
+                nlp,
+                frozenset(scripts) if scripts else None,
+            )
             self._by_package[package] = model
         return model
 
