@@ -123,3 +123,14 @@ def test_fallback_reads_latin_script_only() -> None:
     assert ("Pedro Sánchez", "PER") in {(i.text, i.label) for i in es.items}
     assert ru.status == "no_model", "a Latin-script fallback does not read Cyrillic"
     assert sv.status == "ok" and sv.model and sv.model.startswith("xx_newsflow_ner@")
+
+
+def test_bench_measures_every_installed_candidate_on_the_same_texts() -> None:
+    from newsflow.entity.bench import pipeline_speeds, speed_candidates
+
+    names = speed_candidates(Settings())
+    assert names[0] == "en_core_web_sm" and "xx_newsflow_ner" in names
+    assert {f"{c}_newsflow_ner" for c in ("sv", "da", "de", "nl", "pt", "zh")} <= set(names)
+    texts = [SENTENCES["sv"][0], SENTENCES["da"][0]] * 2
+    speeds = pipeline_speeds(texts, ["sv_newsflow_ner", "no_such_pipeline_installed"], rounds=1)
+    assert set(speeds) == {"sv_newsflow_ner"} and speeds["sv_newsflow_ner"] > 0

