@@ -92,6 +92,19 @@ def test_entity_image_installs_models_at_build_time(compose: dict[str, Any]) -> 
     assert "spacy download" in dockerfile
 
 
+def test_entity_image_has_every_own_pipeline() -> None:
+    """Each own NER pipeline is a dependency of newsflow-entity (so the image installs it) and
+    its pyproject is in the Dockerfile's dependency layer (uv cannot resolve without it)."""
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    entity = _exported("newsflow-entity")
+    packages = sorted((ROOT / "services" / "entity" / "pipelines").glob("*/pyproject.toml"))
+    assert packages
+    for pyproject in packages:
+        rel = pyproject.relative_to(ROOT).as_posix()
+        assert f"COPY {rel} {rel}" in dockerfile, rel
+        assert pyproject.parent.relative_to(ROOT).as_posix() in entity, rel
+
+
 def test_dockerfile_shape() -> None:
     text = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
     stages = re.findall(r"^FROM .+ AS (\w+)$", text, re.MULTILINE)
