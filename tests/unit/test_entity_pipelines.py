@@ -126,11 +126,21 @@ def test_fallback_reads_latin_script_only() -> None:
 
 
 def test_bench_measures_every_installed_candidate_on_the_same_texts() -> None:
-    from newsflow.entity.bench import pipeline_speeds, speed_candidates
+    from newsflow.entity.bench import (
+        load_pipelines,
+        pipeline_speeds,
+        reads_unspaced,
+        speed_candidates,
+    )
 
     names = speed_candidates(Settings())
     assert names[0] == "en_core_web_sm" and "xx_newsflow_ner" in names
     assert {f"{c}_newsflow_ner" for c in ("sv", "da", "de", "nl", "pt", "zh")} <= set(names)
     texts = [SENTENCES["sv"][0], SENTENCES["da"][0]] * 2
-    speeds = pipeline_speeds(texts, ["sv_newsflow_ner", "no_such_pipeline_installed"], rounds=1)
-    assert set(speeds) == {"sv_newsflow_ner"} and speeds["sv_newsflow_ner"] > 0
+    loaded = load_pipelines(["sv_newsflow_ner", "zh_newsflow_ner", "not_installed_here"], 1000)
+    assert set(loaded) == {"sv_newsflow_ner", "zh_newsflow_ner"}
+    assert reads_unspaced(loaded["zh_newsflow_ner"]) and not reads_unspaced(
+        loaded["sv_newsflow_ner"]
+    )
+    speeds = pipeline_speeds(texts, loaded, rounds=1)
+    assert set(speeds) == set(loaded) and min(speeds.values()) > 0

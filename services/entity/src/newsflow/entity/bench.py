@@ -16,8 +16,9 @@ import importlib.util
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from newsflow.entity.logic import Document
 from newsflow.entity.models import ModelRegistry
@@ -49,20 +50,25 @@ def pool_rate(documents: Sequence[Document], settings: Settings, workers: int) -
         pool.shutdown()
 
 
-def pipeline_speeds(
-    texts: Sequence[str], packages: Sequence[str], *, rounds: int = 3
-) -> dict[str, float]:
-    """Words/s of each installed pipeline (NER only, one process) on the same texts: rounds
-    alternate between the pipelines and each keeps its best, so a slow stretch of the machine
-    does not fall on one of them."""
+def load_pipelines(packages: Sequence[str], max_length: int) -> dict[str, Any]:
+    """The installed ones of ``packages``, NER only."""
     import spacy
 
     loaded = {}
     for package in packages:
         if importlib.util.find_spec(package) is not None:
             nlp = spacy.load(package, enable=["ner"])
-            nlp.max_length = max(nlp.max_length, max(map(len, texts), default=0) + 1)
+            nlp.max_length = max(nlp.max_length, max_length)
             loaded[package] = nlp
+    return loaded
+
+
+def pipeline_speeds(
+    texts: Sequence[str], loaded: Mapping[str, Any], *, rounds: int = 3
+) -> dict[str, float]:
+    """Words/s of each pipeline (one process) on the same texts: rounds alternate between the
+    pipelines and each keeps its best, so a slow stretch of the machine does not fall on one
+    of them."""
     words = sum(len(t.split()) for t in texts)
     best: dict[str, float] = {}
     for _ in range(rounds):
@@ -76,6 +82,16 @@ def pipeline_speeds(
 
 
 SPEED_BASELINE = "en_core_web_sm"
+# Scripts written without spaces: a pipeline trained on one reads a token per character, so its
+# words/s on text in a spaced script is not its speed on its own language.
+UNSPACED_SCRIPTS = frozenset({"Hani", "Hira", "Kana", "Thai", "Khmr", "Laoo", "Mymr", "Tibt"})
+
+
+def reads_unspaced(nlp: Any) -> bool:
+    """Whether a pipeline was trained on a script written without spaces (its meta's
+    ``newsflow.scripts``)."""
+    scripts = nlp.meta.get("newsflow", {}).get("scripts") or []
+    return bool(UNSPACED_SCRIPTS.intersection(scripts))
 
 
 def speed_candidates(settings: Settings) -> list[str]:
@@ -136,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.speeds:
         texts = [d["text"] for d in docs[: args.speeds]]
-        result["pipeline_words_per_s"] = pipeline_speeds(texts, speed_candidates(settings))
+        loaded = load_pipelines(speed_candidates(settings), max(map(len, texts), default=0) + 1)
+        result["pipeline_words_per_s"] = pipeline_speeds(texts, loaded)
+        result["unspaced_pipelines"] = [p for p, nlp in loaded.items() if reads_unspaced(nlp)]
     if args.json:
         print(json.dumps(result))
     else:
