@@ -280,6 +280,11 @@ def test_empty_text_is_skipped(extractor: EntityExtractor) -> None:
         ("in “Le Monde” today", "“Le Monde”", "ORG", "Le Monde"),
         ("a Dr Pepper", "Dr Pepper", "ORG", "Dr Pepper"),
         ("The", "The", "ORG", "The"),
+        ("in Rochester (New York) today", "Rochester (New York)", "LOC", "Rochester (New York)"),
+        ("(Reuters) -", "(Reuters) -", "ORG", "Reuters"),
+        ("Kolno ( gemeente ) ( w )", "Kolno ( gemeente ) (", "LOC", "Kolno ( gemeente )"),
+        ("Bayern Munich 2 Schalke 1", "Bayern Munich 2", "ORG", "Bayern Munich"),
+        ("the Tour de France 2024 starts", "Tour de France 2024", "ORG", "Tour de France"),
     ],
 )  # fmt: skip
 def test_trim_span(text: str, span: str, label: str, expected: str) -> None:

@@ -47,7 +47,7 @@ _TITLES = frozenset(
     """.split()
 )
 
-_SPAN_TRAILING = ' \t\n-–—,;:/|•·"”’»)]'
+_SPAN_TRAILING = ' \t\n-–—,;:/|•·"”’»)](['
 _DETERMINERS = ("the ", "The ", "THE ")
 
 SALIENCE_TITLE = 0.4
@@ -79,10 +79,22 @@ def canonical_form(text: str, label: str) -> str:
     return name
 
 
+def _keep_closing_bracket(piece: str, stripped: str) -> str:
+    """``stripped`` (``piece`` without trailing punctuation) given back the closing bracket of
+    a bracket it opens: "Rochester (New York)" keeps its ")", "Reuters)" does not."""
+    for opener, closer in (("(", ")"), ("[", "]")):
+        if stripped.count(opener) > stripped.count(closer):
+            at = piece.find(closer, len(stripped))
+            if at >= 0:
+                return piece[: at + 1]
+    return stripped
+
+
 def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int]:
     """Span offsets without what is not part of the name (the CoNLL convention): a leading
-    "the", a person's leading titles, a trailing possessive, trailing numbers, dashes and
-    punctuation. May return an empty span (start >= end)."""
+    "the", a person's leading titles, a trailing possessive, a trailing number, dashes and
+    punctuation (a closing bracket stays when the span opens it). May return an empty span
+    (start >= end)."""
     changed = True
     while changed and start < end:
         changed = False
@@ -102,8 +114,10 @@ def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int]:
                 end -= len(suffix)
                 changed = True
                 break
-        stripped = text[start:end].rstrip(_SPAN_TRAILING)
+        stripped = _keep_closing_bracket(text[start:end], text[start:end].rstrip(_SPAN_TRAILING))
         last_word = stripped.rsplit(" ", 1)
+        # A trailing phone number, year, score or count. It costs the names that end in a
+        # number ("Ligue 1"): in news, scores in sports results are far more common.
         if len(last_word) == 2 and last_word[1].isdigit():
             stripped = last_word[0].rstrip(_SPAN_TRAILING)
         if len(stripped) < end - start:
