@@ -59,6 +59,21 @@ def _item(text: str, label: str, start: int, field: str = "text") -> EntityItem:
     return EntityItem(text=text, label=label, start=start, end=start + len(text), field=field)  # type: ignore[arg-type]
 
 
+def test_full_name_label_wins_over_its_short_forms() -> None:
+    items = [
+        _item("Olaf Scholz", "PER", 0),
+        _item("Scholz", "LOC", 100),
+        _item("Scholz", "LOC", 200),
+        _item("Berlin", "LOC", 50),
+        _item("Berlin", "ORG", 150),
+        _item("Berlin", "LOC", 250),
+    ]
+    mentions, _ = merge_mentions(items, 1000)
+    by_name = {m.name: (m.label, m.count) for m in mentions}
+    assert by_name["Olaf Scholz"] == ("PER", 3)
+    assert by_name["Berlin"] == ("LOC", 3)  # one word: the majority decides
+
+
 def test_merge_counts_and_salience() -> None:
     items = [
         _item("Macron", "PER", 0, "title"),

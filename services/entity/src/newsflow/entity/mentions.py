@@ -265,12 +265,16 @@ def merge_mentions(
         longest = entity.longest
         top_label, top_count = entity.labels.most_common(1)[0]
         tied = [lbl for lbl, n in entity.labels.items() if n == top_count]
-        if len(tied) > 1:
-            longest_labels = Counter(
-                items[i].label
-                for i in spans
-                if canonical_form(items[i].text, items[i].label) == longest
-            )
+        longest_labels = Counter(
+            items[i].label
+            for i in spans
+            if canonical_form(items[i].text, items[i].label) == longest
+        )
+        if " " in longest and longest_labels:
+            # A full name's own label wins over its short forms': a pipeline reads "Olaf
+            # Scholz" as a person and the later, bare "Scholz" often as a place.
+            top_label = longest_labels.most_common(1)[0][0]
+        elif len(tied) > 1:
             top_label = next(
                 (lbl for lbl, _ in longest_labels.most_common() if lbl in tied), top_label
             )
