@@ -60,6 +60,7 @@ def test_pipeline_loads_with_its_meta(code: str) -> None:
     nf = meta["newsflow"]
     assert nf["recipe"] == code and nf["max_steps"] == recipe.max_steps
     assert nf["scripts"] == list(recipe.scripts)
+    assert nf.get("chinese") == recipe.chinese
     assert nf["training_minutes"] <= 15
     scored = {s.name for s in recipe.sources if s.scored}
     assert set(nf["scores"]) == scored

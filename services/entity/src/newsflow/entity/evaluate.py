@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from newsflow.entity.bench import pool_rate
+from newsflow.entity.chinese import to_simplified
 from newsflow.entity.goldsets import (
     Sentence,
     Span,
@@ -83,7 +84,12 @@ def datasets(data: Path, shared: Path | None = None) -> Iterator[GoldSet]:
     ):
         if (uner / file).is_file():
             name = f"UNER {file.split('-')[0]}"
-            yield GoldSet(name, lang, genre, "gold", PER_ORG_LOC, read_uner(uner / file))
+            sentences = read_uner(uner / file)
+            yield GoldSet(name, lang, genre, "gold", PER_ORG_LOC, sentences)
+            if lang == "zh":  # GSD is in Traditional characters; most news is Simplified
+                simplified = [Sentence(to_simplified(s.text), s.gold) for s in sentences]
+                note = "converted to Simplified by OpenCC, same spans"
+                yield GoldSet(f"{name} Hans", lang, genre, "gold", PER_ORG_LOC, simplified, note)
     web = ner / "swedish_webbnyheter" / "dev.txt"
     if web.is_file():
         held = split(read_token_label(web, 0, 1, None))[1]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from newsflow.entity.casing import unshout
+from newsflow.entity.chinese import to_traditional
 from newsflow.entity.labels import normalise_label, place_fix
 from newsflow.entity.mentions import canonical_form, merge_mentions, trim_span
 from newsflow.entity.models import ModelRegistry, Pipeline
@@ -83,8 +84,12 @@ class _Job:
 
     @property
     def model_text(self) -> str:
-        """What the pipeline reads: the text with its all-capital lines in title case."""
-        return unshout(self.text)
+        """What the pipeline reads: the text with its all-capital lines in title case (and, for
+        a pipeline trained on Traditional Chinese, in Traditional characters); same offsets."""
+        text = unshout(self.text)
+        if self.pipeline.model.chinese == "Hant":
+            text = to_traditional(text)
+        return text
 
 
 def blank(text: str, spans: Sequence[tuple[int, int]]) -> str:

@@ -17,6 +17,8 @@ class LoadedModel:
     nlp: Any
     # Scripts the pipeline was trained on (its meta's ``newsflow.scripts``); None: any.
     scripts: frozenset[str] | None = None
+    # "Hant": trained on Traditional Chinese characters (meta ``newsflow.chinese``).
+    chinese: str | None = None
 
     @property
     def label(self) -> str:
@@ -96,12 +98,14 @@ class ModelRegistry:
         if model is None:
             nlp = spacy.load(package, enable=["ner"])
             nlp.max_length = max(nlp.max_length, self._max_length)
-            scripts = nlp.meta.get("newsflow", {}).get("scripts")
+            own = nlp.meta.get("newsflow", {})
+            scripts = own.get("scripts")
             model = LoadedModel(
                 package,
                 str(nlp.meta.get("version", "?")),
                 nlp,
                 frozenset(scripts) if scripts else None,
+                own.get("chinese"),
             )
             self._by_package[package] = model
         return model

@@ -56,6 +56,8 @@ class Recipe:
     max_steps: int
     upper_share: float = 0.04  # share of training sentences added again in capitals (headlines)
     scripts: tuple[str, ...] = ("Latn",)  # what the pipeline reads (the fallback: only these)
+    # "Hant": trained on Traditional Chinese characters (Simplified text is converted first).
+    chinese: str | None = None
     # Config values that differ from ner.cfg for this language (dotted section.key paths).
     overrides: tuple[tuple[str, int | float | str], ...] = ()
 
@@ -146,6 +148,7 @@ RECIPES: dict[str, Recipe] = {
         max_steps=4000,
         upper_share=0.0,
         scripts=("Hani", "Latn"),
+        chinese="Hant",  # GSD is written in Traditional characters
         # One token a character: a wider window (4 characters each side a layer) and more
         # width, since a character's features (norm, prefix, suffix) are all the same one.
         overrides=(

@@ -314,6 +314,7 @@ def train(recipe: Recipe, data: Path, work: Path, out: Path, seed: int = 0) -> d
                 "training_minutes": round(minutes, 1),
                 "held_out_rule": "sentence i held out when (i // 20) % 10 == 0",
                 "scripts": list(recipe.scripts),
+                **({"chinese": recipe.chinese} if recipe.chinese else {}),
                 "scores": scores,
             },
         }
