@@ -246,6 +246,7 @@ def test_items_point_at_their_mentions(extractor: EntityExtractor) -> None:
         }
         source = title if item.field == "title" else text
         assert source[item.start : item.end] == item.text
+        assert item.label == section.mentions[item.mention].label, "one name, one label"
 
 
 def test_minority_segments_are_routed_or_skipped(extractor: EntityExtractor) -> None:

@@ -147,6 +147,18 @@ def read_conll(path: Path) -> list[list[Sentence]]:
     return [d for d in docs if d]
 
 
+def join(sentences: list[Sentence], sep: str = "\n") -> Sentence:
+    """One text of consecutive sentences (an article, as the service reads it), spans moved."""
+    parts: list[str] = []
+    gold: set[Span] = set()
+    offset = 0
+    for sentence in sentences:
+        parts.append(sentence.text)
+        gold |= {(a + offset, b + offset, t) for a, b, t in sentence.gold}
+        offset += len(sentence.text) + len(sep)
+    return Sentence(sep.join(parts), gold)
+
+
 def held_out(index: int, *, block: int = 20, every: int = 10) -> bool:
     """Whether sentence ``index`` of a split gold file is held out: one block of ``block``
     consecutive sentences in every ``every`` (whole blocks, so an article's sentences mostly

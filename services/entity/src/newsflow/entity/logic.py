@@ -198,8 +198,12 @@ class EntityExtractor:
                 key=lambda it: (it.field != "title", it.start),
             )
             mentions, owners = merge_mentions(items, len(documents[i].text))
+            # One name, one label in an article: each span takes its mention's label (the
+            # label most of the name's spans got, or its full form's), so a bare "Wang" read
+            # as ORG once after "Wang Dan" (PER) is not an organisation.
             items = [
-                it.model_copy(update={"mention": m}) for it, m in zip(items, owners, strict=True)
+                it.model_copy(update={"mention": m, "label": mentions[m].label})
+                for it, m in zip(items, owners, strict=True)
             ]
             results[i] = EntitiesSection(
                 status="ok",
