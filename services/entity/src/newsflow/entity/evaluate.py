@@ -258,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         registry = ModelRegistry.from_settings(settings)
         registry.load()
         if registry.for_language("en") is not None:
-            throughput([s.text for s in english.sentences], registry, settings, workers=args.workers)
+            articles = [s.text for s in english.sentences]
+            throughput(articles, registry, settings, workers=args.workers)
 
     print("\nsummary: micro F1 (PER/ORG/LOC, span-exact), bare / newsflow; first = the service's")
     print(f"  {'set':<22} {'lang':<4} {'genre':<15} {'kind':<6} candidate")

@@ -15,11 +15,12 @@ import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from newsflow.entity.casing import unshout
 from newsflow.entity.chinese import to_traditional
-from newsflow.entity.labels import normalise_label, place_fix
+from newsflow.entity.labels import Label, normalise_label, place_fix
+from newsflow.entity.layout import apply_layout
 from newsflow.entity.mentions import canonical_form, merge_mentions, trim_span
 from newsflow.entity.models import ModelRegistry, Pipeline
 from newsflow.shared.events import EntitiesSection, EntityItem, LanguageSegment
@@ -106,12 +107,18 @@ def blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
 
 def _items(doc: Any, job: _Job) -> list[EntityItem]:
     allowed = allowed_scripts(job.pipeline.language)
-    items = []
+    spans = []
+    others = []  # dates, amounts, ...: not names
     for ent in doc.ents:
         label = normalise_label(ent.label_)
         if label is None:
-            continue
-        start, end = trim_span(job.text, ent.start_char, ent.end_char, label)
+            others.append((ent.start_char, ent.end_char))
+        else:
+            start, end = trim_span(job.text, ent.start_char, ent.end_char, label)
+            spans.append((start, end, str(label)))
+    items = []
+    for start, end, found in apply_layout(job.text, doc.text, spans, job.language, others):
+        label = cast(Label, found)
         surface = job.text[start:end]
         name = canonical_form(surface, label)
         if sum(ch.isalpha() for ch in name) < 2:
