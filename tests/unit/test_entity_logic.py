@@ -301,6 +301,8 @@ def test_empty_text_is_skipped(extractor: EntityExtractor) -> None:
         ("Kolno ( gemeente ) ( w )", "Kolno ( gemeente ) (", "LOC", "Kolno ( gemeente )"),
         ("Bayern Munich 2 Schalke 1", "Bayern Munich 2", "ORG", "Bayern Munich"),
         ("the Tour de France 2024 starts", "Tour de France 2024", "ORG", "Tour de France"),
+        ("bij de Verkiezingen van 1982 werd", "Verkiezingen van 1982", "ORG",
+         "Verkiezingen van 1982"),
     ],
 )  # fmt: skip
 def test_trim_span(text: str, span: str, label: str, expected: str) -> None:

@@ -90,6 +90,12 @@ def _keep_closing_bracket(piece: str, stripped: str) -> str:
     return stripped
 
 
+def _after_connector(head: str) -> bool:
+    """Whether ``head`` ends in a short lowercase word ("of", "van", "de")."""
+    last = head.rsplit(" ", 1)[-1]
+    return " " in head and 0 < len(last) <= 3 and last.isalpha() and last.islower()
+
+
 def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int]:
     """Span offsets without what is not part of the name (the CoNLL convention): a leading
     "the", a person's leading titles, a trailing possessive, a trailing number, dashes and
@@ -118,7 +124,9 @@ def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int]:
         last_word = stripped.rsplit(" ", 1)
         # A trailing phone number, year, score or count. It costs the names that end in a
         # number ("Ligue 1"): in news, scores in sports results are far more common.
-        if len(last_word) == 2 and last_word[1].isdigit():
+        # A number after a small lowercase word is the name's own ("Elections of 1982",
+        # "Tweede Kamerverkiezingen van 1982"): not cut, that would leave a dangling "of".
+        if len(last_word) == 2 and last_word[1].isdigit() and not _after_connector(last_word[0]):
             stripped = last_word[0].rstrip(_SPAN_TRAILING)
         if len(stripped) < end - start:
             end = start + len(stripped)
