@@ -309,3 +309,37 @@ def test_trim_span(text: str, span: str, label: str, expected: str) -> None:
     at = text.index(span)
     start, stop = trim_span(text, at, at + len(span), label)
     assert text[start:stop] == expected
+
+
+def _items_of(text: str, spans: list[tuple[str, str]]) -> list[EntityItem]:
+    out, at = [], 0
+    for surface, label in spans:
+        at = text.index(surface, at)
+        out.append(
+            EntityItem(text=surface, label=label, start=at, end=at + len(surface), field="text")
+        )
+        at += len(surface)
+    return out
+
+
+def test_german_case_forms_are_one_mention_named_by_the_nominative() -> None:
+    text = (
+        "Die Deutsche Bank und die Chefin der Deutschen Bank sprachen vor dem Bundestag. "
+        "Im Plenum des Bundestages sprach auch die Deutsche Bahn."
+    )
+    spans = [
+        ("Deutsche Bank", "ORG"),
+        ("Deutschen Bank", "ORG"),
+        ("Bundestag", "ORG"),
+        ("Bundestages", "ORG"),
+        ("Deutsche Bahn", "ORG"),
+    ]
+    mentions, owners = merge_mentions(_items_of(text, spans), len(text), "de")
+    names = {m.name: m for m in mentions}
+    assert set(names) == {"Deutsche Bank", "Bundestag", "Deutsche Bahn"}
+    assert names["Deutsche Bank"].count == 2 and names["Bundestag"].count == 2
+    assert names["Deutsche Bank"].forms == ["Deutsche Bank", "Deutschen Bank"]
+    assert owners[0] == owners[1] != owners[4]
+    # the endings are German ones: an English article keeps such forms apart
+    english, _ = merge_mentions(_items_of(text, spans), len(text), "en")
+    assert len(english) == 5

@@ -204,7 +204,9 @@ class EntityExtractor:
                 (item for job in jobs for item in job.items),
                 key=lambda it: (it.field != "title", it.start),
             )
-            mentions, owners = merge_mentions(items, len(documents[i].text))
+            mentions, owners = merge_mentions(
+                items, len(documents[i].text), documents[i].language or ""
+            )
             # One name, one label in an article: each span takes its mention's label (the
             # label most of the name's spans got, or its full form's), so a bare "Wang" read
             # as ORG once after "Wang Dan" (PER) is not an organisation.

@@ -8,6 +8,8 @@ Rules, in order:
 2. Spans with the same canonical form (case-insensitive) are one entity.
 3. A form that is another form plus a genitive ``s`` (``Merkels``, ``Berlins``) is that form;
    a person's surname with a genitive ``s`` also joins the full name (``Anderssons``).
+   In German and Dutch, the case forms of a name are one entity named by its shortest form,
+   the nominative (``Deutschen Bank`` -> ``Deutsche Bank``, ``Bundestages`` -> ``Bundestag``).
 4. Short forms join the one longer form they abbreviate, when exactly one fits: a person's
    surname or first name (``Yu`` -> ``Richard Yu``), the first words of an organisation or
    place (``Huawei`` -> ``Huawei Technologies``), or its initials (``EU`` -> ``European
@@ -232,11 +234,53 @@ def _join_short_forms(entities: dict[str, _Entity]) -> None:
             labels[fits[0]] = _label_of(target)
 
 
+# Rule 3b: case endings of the words before a name's last word (adjectives: "der Deutschen
+# Bank" is "die Deutsche Bank"), and the genitive endings of its last word, by language.
+_DECLENSION: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "de": (("en", "er", "es", "em", "e"), ("es", "s")),
+    "nl": (("e",), ("s",)),
+}
+
+
+def _declension_key(name: str, language: str) -> tuple[str, ...] | None:
+    endings = _DECLENSION.get(language.split("-", 1)[0])
+    words = name.casefold().split(" ")
+    if endings is None:
+        return None
+    inner, last = endings
+
+    def cut(word: str, suffixes: tuple[str, ...]) -> str:
+        for suffix in suffixes:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                return word[: -len(suffix)]
+        return word
+
+    return (*(cut(w, inner) for w in words[:-1]), cut(words[-1], last))
+
+
+def _join_declensions(entities: dict[str, _Entity], language: str) -> None:
+    """Rule 3b, in place: the case forms of one name are one entity, named by its shortest
+    form (the nominative: "Deutsche Bank", "Europäische Zentralbank", "Bundestag")."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for key, entity in entities.items():
+        declined = _declension_key(entity.longest, language)
+        if declined is not None:
+            groups.setdefault(declined, []).append(key)
+    for keys in groups.values():
+        if len(keys) < 2:
+            continue
+        keys.sort(key=lambda k: (len(entities[k].longest), -len(entities[k].spans), k))
+        target = entities[keys[0]]
+        for other in keys[1:]:
+            target.absorb(entities.pop(other), as_inflection=True)
+
+
 def merge_mentions(
-    items: Sequence[EntityItem], text_length: int
+    items: Sequence[EntityItem], text_length: int, language: str = ""
 ) -> tuple[list[EntityMention], list[int]]:
     """Mentions sorted by salience, and for each item the index of its mention. Items must
-    have a non-empty canonical form (see :func:`canonical_form`)."""
+    have a non-empty canonical form (see :func:`canonical_form`); ``language`` (the
+    article's) chooses the case endings of rule 3b."""
     entities: dict[str, _Entity] = {}
     for index, item in enumerate(items):
         form = canonical_form(item.text, item.label)
@@ -253,6 +297,8 @@ def merge_mentions(
         if key.endswith("s") and not key.endswith("ss") and key[:-1] in entities:
             entities[key[:-1]].absorb(entities.pop(key), as_inflection=True)
 
+    if language:
+        _join_declensions(entities, language)
     _join_short_forms(entities)
 
     max_count = max((len(e.spans) for e in entities.values()), default=1)
