@@ -10,7 +10,7 @@ DATA ?= ../shared/eval
 
 .PHONY: help uv sync demo test test-unit test-integration test-e2e test-faults lint format clean \
 	eval eval-dedup eval-language calibrate-language eval-entity bench bench-dedup docs \
-	train-ner train-ner-all
+	train-ner train-ner-all cluster-up cluster-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -38,6 +38,12 @@ test-e2e: sync ## end-to-end tests with the services as processes
 
 test-faults: sync ## fault tests: kill -9, Redis restart and flush (also part of `make test`)
 	$(UV) run --frozen pytest -ra -s -m faults tests/e2e $(PYTEST_ARGS)
+
+cluster-up: sync ## start a local 6-node Redis Cluster on ports 7000-7005 (data in .cluster/)
+	$(UV) run --frozen newsflow cluster up --dir .cluster --base-port 7000
+
+cluster-down: sync ## stop the local Redis Cluster and remove .cluster/
+	$(UV) run --frozen newsflow cluster down --dir .cluster
 
 eval: eval-dedup eval-language eval-entity ## all quality evaluations (DATA=path to the evaluation data)
 

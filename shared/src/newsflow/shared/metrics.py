@@ -21,10 +21,20 @@ _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 class StageMetrics:
     """One registry per service (not the global one: tests run several stages per process)."""
 
-    def __init__(self, service: str, input_stream: str, group: str) -> None:
+    def __init__(
+        self,
+        service: str,
+        input_stream: str,
+        group: str,
+        *,
+        partitions: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """``partitions``: (stream, group) of every input partition when there are several;
+        lag and pending are summed over them."""
         self.service = service
         self.input_stream = input_stream
         self.group = group
+        self.inputs = list(partitions) or [(input_stream, group)]
         self.registry = CollectorRegistry()
         labels = ["service"]
         self.entries = Counter(
@@ -111,14 +121,19 @@ class StageMetrics:
 
     async def refresh(self, client: Redis) -> None:
         """Read lag, pending and stream lengths from Redis (at scrape time)."""
-        for g in await group_info(client, self.input_stream):
-            if g.get("name") == self.group:
-                self.pending.labels(self.service).set(int(g.get("pending") or 0))
-                lag = g.get("lag")
-                if lag is not None:
-                    self.lag.labels(self.service).set(int(lag))
-        # Only the input stream: a service may write the DLQ but not read it (ACL).
-        self.stream_length.labels(self.input_stream).set(await client.xlen(self.input_stream))
+        pending = 0
+        lag: int | None = None
+        for stream, group in self.inputs:
+            for g in await group_info(client, stream):
+                if g.get("name") == group:
+                    pending += int(g.get("pending") or 0)
+                    if g.get("lag") is not None:
+                        lag = (lag or 0) + int(g["lag"])
+            # Only the input stream: a service may write the DLQ but not read it (ACL).
+            self.stream_length.labels(stream).set(await client.xlen(stream))
+        self.pending.labels(self.service).set(pending)
+        if lag is not None:
+            self.lag.labels(self.service).set(lag)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,5 +1,10 @@
 """Publishing articles from Python: validate against the contract, write to ``articles.raw``.
 
+With partitions (``NEWSFLOW_PARTITIONS`` > 1) an article goes to the partition its id picks
+(partitions.py). With ``redis_wait_replicas`` (1 by default on a cluster) each chunk is sent per
+partition over that partition's own connection and followed by WAIT, so a publish that returned
+survives the loss of the primary (outputs.py).
+
 Articles that break the contract are not dropped: they are written to the dead-letter stream
 (stage ``publish``) with the reason, and reported back to the caller.
 
@@ -22,6 +27,8 @@ from redis.asyncio import Redis
 
 from newsflow.shared.errors import InvalidPayload
 from newsflow.shared.events import DeadLetter
+from newsflow.shared.outputs import OutputConnection
+from newsflow.shared.partitions import partition_of
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
 from newsflow.shared.wire import encode_article, encode_dead_letter, validate_article
@@ -60,10 +67,12 @@ class ArticlePublisher:
         self.limits = settings.input_limits()
         self.chunk = chunk
         self.consumer = f"publish-{socket.gethostname()}-{os.getpid()}"
+        self.pinned = settings.redis_cluster or settings.wait_replicas > 0
+        self._outputs: dict[int, OutputConnection] = {}
 
     @classmethod
     def connect(cls, settings: Settings) -> ArticlePublisher:
-        return cls(connect(settings.redis_dsn()), settings)
+        return cls(connect(settings.redis_dsn(), cluster=settings.redis_cluster), settings)
 
     async def __aenter__(self) -> ArticlePublisher:
         return self
@@ -74,6 +83,8 @@ class ArticlePublisher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        for output in self._outputs.values():
+            await output.close()
         await self.redis.aclose()
 
     def _dead_letter(self, item: Candidate, reason: str, error_type: str) -> DeadLetter:
@@ -89,6 +100,38 @@ class ArticlePublisher:
             payload={"article": raw} if item.data is not None else {"error": item.error or ""},
         )
 
+    async def _flush(self, chunk: list[tuple[int, str, dict[str, Any]]]) -> None:
+        """Write a chunk of (partition, stream, fields); on one node without WAIT as one
+        pipeline, else per partition over its own connection, each followed by WAIT."""
+        if not chunk:
+            return
+        if not self.pinned:
+            pipe = self.redis.pipeline(transaction=False)
+            for _, stream, fields in chunk:
+                pipe.xadd(stream, fields)  # type: ignore[arg-type]
+            await pipe.execute()
+            return
+        by_partition: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+        for part, stream, fields in chunk:
+            by_partition.setdefault(part, []).append((stream, fields))
+        for part, writes in by_partition.items():
+            output = self._outputs.get(part)
+            if output is None:
+                view = self.settings.partition(part)
+                output = OutputConnection(view, self.redis, view.streams.raw)
+                self._outputs[part] = output
+            async with output.lock:
+                client = await output.client()
+                pipe = client.pipeline(transaction=False)
+                for stream, fields in writes:
+                    pipe.xadd(stream, fields)  # type: ignore[arg-type]
+                try:
+                    await pipe.execute()
+                except Exception:
+                    await output.lost()
+                    raise
+                await output.confirm(client)
+
     async def publish(
         self,
         items: Iterable[Candidate | Mapping[str, Any]],
@@ -96,8 +139,8 @@ class ArticlePublisher:
         on_progress: Callable[[int], None] | None = None,
     ) -> PublishReport:
         report = PublishReport()
-        pipe = self.redis.pipeline(transaction=False)
-        pending = 0
+        chunk: list[tuple[int, str, dict[str, Any]]] = []
+        dlq_view = self.settings.partition(0)
         for n, raw_item in enumerate(items):
             item = (
                 raw_item
@@ -113,20 +156,22 @@ class ArticlePublisher:
                 except InvalidPayload as exc:
                     letter = self._dead_letter(item, str(exc), type(exc).__name__)
                 else:
-                    pipe.xadd(self.settings.streams.raw, encode_article(item.data))  # type: ignore[arg-type]
+                    article_id = article.with_id()
+                    part = partition_of(article_id, self.settings.partitions)
+                    view = self.settings.partition(part)
+                    chunk.append((part, view.streams.raw, encode_article(item.data)))
                     report.published += 1
-                    report.published_ids.append(article.with_id())
+                    report.published_ids.append(article_id)
             if letter is not None:
-                pipe.xadd(self.settings.streams.dlq, encode_dead_letter(letter))  # type: ignore[arg-type]
+                chunk.append((0, dlq_view.streams.dlq, encode_dead_letter(letter)))
                 report.rejected.append((item.origin, letter.reason))
-            pending += 1
-            if pending >= self.chunk:
-                await pipe.execute()
+            if len(chunk) >= self.chunk:
+                await self._flush(chunk)
                 if on_progress:
-                    on_progress(pending)
-                pending = 0
-        if pending:
-            await pipe.execute()
+                    on_progress(len(chunk))
+                chunk = []
+        if chunk:
+            await self._flush(chunk)
             if on_progress:
-                on_progress(pending)
+                on_progress(len(chunk))
         return report

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import hiredis
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
@@ -74,7 +75,11 @@ SOCKET_TIMEOUT_S = 30.0
 
 
 def connect(
-    url: str, *, retry_timeouts: bool = True, socket_timeout: float = SOCKET_TIMEOUT_S
+    url: str,
+    *,
+    retry_timeouts: bool = True,
+    socket_timeout: float = SOCKET_TIMEOUT_S,
+    cluster: bool = False,
 ) -> Redis:
     """A client for newsflow's own commands (bytes in, bytes out).
 
@@ -84,10 +89,32 @@ def connect(
     stays pending). The stage's output transaction uses ``retry_timeouts=False``: a MULTI/EXEC
     whose reply timed out may have been applied, and sending it again would write its outputs
     twice; left failed, its entries stay pending and the reclaimer settles them.
+
+    With ``cluster`` the client is a :class:`RedisCluster` started from the URL's node: it
+    learns the slot map, follows MOVED/ASK redirections and, after a connection error (a dead
+    primary), reloads the map until a replica has taken over. It offers the same commands, so
+    it is returned under the same type; a transaction on it must keep to one slot (newsflow's
+    keys of a partition share a hash tag, see partitions.py).
     """
     errors: tuple[type[Exception], ...] = (
         (ConnectionError, TimeoutError) if retry_timeouts else (ConnectionError,)
     )
+    if cluster:
+        return cast(
+            Redis,
+            RedisCluster.from_url(
+                url,
+                decode_responses=False,
+                socket_timeout=socket_timeout,
+                # A failover takes the node timeout plus an election (seconds): keep asking.
+                cluster_error_retry_attempts=20,
+                retry=OutageRetry(
+                    ExponentialWithJitterBackoff(cap=1.0, base=0.1),
+                    retries=6,
+                    supported_errors=errors,  # type: ignore[arg-type]
+                ),
+            ),
+        )
     client = Redis.from_url(
         url,
         decode_responses=False,
@@ -105,9 +132,9 @@ def connect(
 
 
 @asynccontextmanager
-async def session(url: str) -> AsyncIterator[Redis]:
+async def session(url: str, *, cluster: bool = False) -> AsyncIterator[Redis]:
     """A client for the duration of a block (CLI commands, tools), closed afterwards."""
-    client = connect(url)
+    client = connect(url, cluster=cluster)
     try:
         yield client
     finally:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from newsflow.shared.events import InputLimits
+from newsflow.shared.partitions import partition_of, partition_tag
 
 # Language -> candidate pipelines, first installed wins. Where newsflow ships its own pipeline
 # (``<lang>_newsflow_ner``, services/entity/pipelines) it comes first: it is trained on that
@@ -102,6 +103,28 @@ class Settings(BaseSettings):
     )
     redis_ca_file: Path | None = Field(
         default=None, description="CA bundle for rediss:// (TLS) connections."
+    )
+    redis_cluster: bool = Field(
+        default=False,
+        description="Redis Cluster mode: NEWSFLOW_REDIS_URL names any startup node.",
+    )
+    partitions: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="Streams per stage (hash-tagged, spread over cluster slots); 1 = plain names.",
+    )
+    redis_wait_replicas: int | None = Field(
+        default=None,
+        ge=0,
+        le=16,
+        description="Replicas that must confirm each output transaction and publish (WAIT) before"
+        " the next; unset = 1 in cluster mode, 0 on one node.",
+    )
+    redis_wait_timeout_ms: int = Field(
+        default=1000,
+        ge=1,
+        description="How long WAIT may block; a shorter confirmation is logged and counted.",
     )
     stream_prefix: str = Field(default="", description="Prefix of every stream and key name.")
     key_prefix: str = Field(default="newsflow:", description="Prefix of newsflow's own Redis keys.")
@@ -231,6 +254,13 @@ class Settings(BaseSettings):
             raise ValueError("redis_url must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("stream_prefix", "key_prefix")
+    @classmethod
+    def _no_braces(cls, value: str) -> str:
+        if "{" in value or "}" in value:
+            raise ValueError("prefixes may not hold { or }: newsflow places its own hash tags")
+        return value
+
     def redis_dsn(self) -> str:
         """The connection URL with the configured credentials and TLS options. It holds the
         password: pass it to clients, never log it (use :meth:`redis_display`)."""
@@ -279,6 +309,51 @@ class Settings(BaseSettings):
 
     def key(self, *parts: str) -> str:
         return self.key_prefix + ":".join(parts)
+
+    @property
+    def partitioned(self) -> bool:
+        """Whether stream names carry a partition's hash tag (cluster mode or N > 1)."""
+        return self.redis_cluster or self.partitions > 1
+
+    @property
+    def wait_replicas(self) -> int:
+        if self.redis_wait_replicas is not None:
+            return self.redis_wait_replicas
+        return 1 if self.redis_cluster else 0
+
+    def partition(self, index: int) -> Settings:
+        """These settings as seen by partition ``index``: its streams, groups and bookkeeping
+        keys carry the partition's hash tag (one cluster slot per partition). Unpartitioned
+        settings are their own only partition."""
+        if not self.partitioned:
+            if index != 0:
+                raise ValueError("unpartitioned settings have only partition 0")
+            return self
+        if "{" in self.stream_prefix:
+            raise ValueError("these settings are already one partition's view")
+        tag = partition_tag(index, self.partitions)
+        view = Settings.model_construct(
+            **{
+                **{name: getattr(self, name) for name in type(self).model_fields},
+                "stream_prefix": f"{self.stream_prefix}{tag}",
+                "key_prefix": f"{self.key_prefix}{tag}:",
+            }
+        )
+        return view
+
+    def partition_views(self) -> list[Settings]:
+        return [self.partition(i) for i in range(self.partitions)]
+
+    def partition_for(self, article_id: str) -> Settings:
+        """The partition an article with this id is published to."""
+        return self.partition(partition_of(article_id, self.partitions))
+
+    def shared_key_prefix(self, name: str) -> str:
+        """Prefix of state every partition shares (the dedup index): in cluster mode under one
+        hash tag, so a Lua script over it stays in one slot."""
+        if self.redis_cluster:
+            return f"{self.key_prefix}{{{name}}}:"
+        return self.key(name, "")
 
     def resolved_consumer_name(self, service: str) -> str:
         return self.consumer_name or f"{service}-{socket.gethostname()}-{os.getpid()}"

@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 from newsflow.shared.errors import PermanentError
 from newsflow.shared.events import ArticleEvent, DeadLetter, InputLimits
 from newsflow.shared.metrics import StageMetrics
+from newsflow.shared.outputs import OutputConnection
 from newsflow.shared.rates import count_handled
 from newsflow.shared.settings import Settings
 from newsflow.shared.wire import Entry, decode_event, encode_dead_letter, encode_event
@@ -147,16 +148,31 @@ class StageRunner:
     """
 
     def __init__(
-        self, stage: Stage, ctx: StageContext, metrics: StageMetrics | None = None
+        self,
+        stage: Stage,
+        ctx: StageContext,
+        metrics: StageMetrics | None = None,
+        *,
+        partition: Settings | None = None,
+        output: OutputConnection | None = None,
     ) -> None:
+        """``partition``: the settings view of the partition this runner reads
+        (:meth:`Settings.partition`); the stage routes to the unpartitioned stream names and
+        the runner writes each output to the same partition of that stream, so a batch's
+        outputs, dead letters and XACK share one hash tag. ``output``: where the transaction
+        goes and how it is confirmed (outputs.py); default the context's transaction client."""
         self.stage = stage
         self.ctx = ctx
         self.metrics = metrics
-        self.input_stream = stage.input_stream(ctx.settings)
-        self.group = ctx.settings.group(stage.service)
-        self.dlq = ctx.settings.streams.dlq
-        self.failures_key = ctx.settings.key("failures", self.group)
+        self.output = output
+        view = partition or ctx.settings
+        self.view = view
+        self.input_stream = stage.input_stream(view)
+        self.group = view.group(stage.service)
+        self.dlq = view.streams.dlq
+        self.failures_key = view.key("failures", self.group)
         self.maxlen = ctx.settings.stream_maxlen or None
+        self.route = dict(zip(ctx.settings.streams.all(), view.streams.all(), strict=True))
         self.log = structlog.get_logger(f"newsflow.{stage.service}")
 
     async def _process(
@@ -215,56 +231,76 @@ class StageRunner:
 
         result = BatchResult(failed=sorted(failed_ids))
         routed_streams: list[str] = []
-        pipe = (self.ctx.transactions or self.ctx.redis).pipeline(transaction=True)
-        for entry, event, outcome in done:
-            if isinstance(outcome, Rejected):
-                letters.append(
-                    self._letter(entry, outcome.reason, outcome.error_type, article_id=event.id)
+        output = self.output
+        if output is not None:
+            await output.lock.acquire()
+        try:
+            client = (
+                await output.client()
+                if output is not None
+                else self.ctx.transactions or self.ctx.redis
+            )
+            pipe = client.pipeline(transaction=True)
+            for entry, event, outcome in done:
+                if isinstance(outcome, Rejected):
+                    letters.append(
+                        self._letter(entry, outcome.reason, outcome.error_type, article_id=event.id)
+                    )
+                    continue
+                stream = self.route.get(outcome.stream, outcome.stream)
+                pipe.xadd(
+                    stream,
+                    encode_event(outcome.event),  # type: ignore[arg-type]
+                    maxlen=self.maxlen,
+                    approximate=True,
                 )
-                continue
-            pipe.xadd(
-                outcome.stream,
-                encode_event(outcome.event),  # type: ignore[arg-type]
-                maxlen=self.maxlen,
-                approximate=True,
-            )
-            result.routed += 1
-            routed_streams.append(outcome.stream)
-            log.debug("routed", article_id=event.id, stream=outcome.stream)
-        for letter in letters:
-            pipe.xadd(self.dlq, encode_dead_letter(letter))  # type: ignore[arg-type]
-            log.warning(
-                "dead-lettered",
-                article_id=letter.article_id,
-                entry_id=letter.original_id,
-                reason=letter.reason,
-                attempts=letter.attempts,
-            )
-        result.dead_lettered = len(letters)
-        acked = [e.entry_id for e in entries if e.entry_id not in failed_ids]
-        if acked:
-            pipe.xack(self.input_stream, self.group, *acked)
-            pipe.hdel(self.failures_key, *acked)
-            count_handled(pipe, self.ctx.settings, self.group, len(acked), time.time())
-        for entry, error in failed:
-            record = json.dumps(
-                {
-                    "error_type": type(error).__name__,
-                    "message": str(error)[:2000],
-                    "consumer": self.ctx.consumer,
-                }
-            )
-            pipe.hset(self.failures_key, entry.entry_id, record)
-            log.error(
-                "processing failed; entry stays pending for retry",
-                entry_id=entry.entry_id,
-                article_id=entry.fields.get("id"),
-                error_type=type(error).__name__,
-                error=str(error)[:500],
-            )
-        if failed:
-            pipe.expire(self.failures_key, FAILURE_RECORD_TTL)
-        await pipe.execute()
+                result.routed += 1
+                routed_streams.append(stream)
+                log.debug("routed", article_id=event.id, stream=stream)
+            for letter in letters:
+                pipe.xadd(self.dlq, encode_dead_letter(letter))  # type: ignore[arg-type]
+                log.warning(
+                    "dead-lettered",
+                    article_id=letter.article_id,
+                    entry_id=letter.original_id,
+                    reason=letter.reason,
+                    attempts=letter.attempts,
+                )
+            result.dead_lettered = len(letters)
+            acked = [e.entry_id for e in entries if e.entry_id not in failed_ids]
+            if acked:
+                pipe.xack(self.input_stream, self.group, *acked)
+                pipe.hdel(self.failures_key, *acked)
+                count_handled(pipe, self.view, self.group, len(acked), time.time())
+            for entry, error in failed:
+                record = json.dumps(
+                    {
+                        "error_type": type(error).__name__,
+                        "message": str(error)[:2000],
+                        "consumer": self.ctx.consumer,
+                    }
+                )
+                pipe.hset(self.failures_key, entry.entry_id, record)
+                log.error(
+                    "processing failed; entry stays pending for retry",
+                    entry_id=entry.entry_id,
+                    article_id=entry.fields.get("id"),
+                    error_type=type(error).__name__,
+                    error=str(error)[:500],
+                )
+            if failed:
+                pipe.expire(self.failures_key, FAILURE_RECORD_TTL)
+            try:
+                await pipe.execute()
+            except Exception:
+                if output is not None:
+                    await output.lost()
+                raise
+            if output is not None:
+                await output.confirm(client)
+        finally:
+            if output is not None:
+                output.lock.release()
         if self.metrics is not None:
             self.metrics.observe_batch(
                 [e.entry_id for e in entries],

@@ -41,7 +41,7 @@ async def _wait_for(
     settings: Settings, want_outputs: int, want_dlq: int, group: ServiceGroup, timeout: float
 ) -> None:
     streams = settings.streams
-    async with session(settings.redis_dsn()) as redis:
+    async with session(settings.redis_dsn(), cluster=settings.redis_cluster) as redis:
         deadline = time.monotonic() + timeout
         while True:
             done = await redis.xlen(streams.enriched) + await redis.xlen(streams.duplicates)
@@ -60,7 +60,7 @@ async def _wait_for(
 
 
 async def _collect(settings: Settings, stream: str) -> list[dict[str, object]]:
-    async with session(settings.redis_dsn()) as redis:
+    async with session(settings.redis_dsn(), cluster=settings.redis_cluster) as redis:
         return [
             e async for _, e in read_events(redis, stream, from_start=True, count=None, timeout=0.3)
         ]
@@ -76,7 +76,7 @@ async def _publish(settings: Settings) -> tuple[int, int]:
 
 
 async def _cleanup_prefix(settings: Settings) -> None:
-    async with session(settings.redis_dsn()) as redis:
+    async with session(settings.redis_dsn(), cluster=settings.redis_cluster) as redis:
         for pattern in (f"{settings.stream_prefix}articles.*", f"{settings.key_prefix}*"):
             async for key in redis.scan_iter(match=pattern, count=500):
                 await redis.delete(key)

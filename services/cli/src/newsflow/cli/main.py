@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
@@ -113,7 +114,7 @@ def tail(
     name = settings.streams.resolve(stream)
 
     async def _run() -> None:
-        async with session(settings.redis_dsn()) as redis:
+        async with session(settings.redis_dsn(), cluster=settings.redis_cluster) as redis:
             async for _entry_id, event in read_events(
                 redis, name, from_start=from_start, count=count, timeout=timeout
             ):
@@ -142,7 +143,7 @@ def status(
     settings = _settings(ctx)
 
     async def _once() -> list[StreamStatus]:
-        async with session(settings.redis_dsn()) as redis:
+        async with session(settings.redis_dsn(), cluster=settings.redis_cluster) as redis:
             return await collect_status(redis, settings)
 
     def _show(streams: list[StreamStatus]) -> None:
@@ -166,6 +167,49 @@ def status(
         pass
 
 
+cluster_app = typer.Typer(
+    no_args_is_help=True, help="A local Redis Cluster for development (redis-server processes)."
+)
+app.add_typer(cluster_app, name="cluster")
+
+
+@cluster_app.command("up")
+def cluster_up(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where the nodes keep their data, logs and pid files.")
+    ] = Path(".cluster"),
+    base_port: Annotated[int, typer.Option(help="Ports BASE..BASE+5 (and +10000).")] = 7000,
+) -> None:
+    """Start 6 nodes on loopback (3 primaries, 3 replicas) and join them; they keep running
+    after this command returns. Prints the URL for NEWSFLOW_REDIS_URL."""
+    from newsflow.shared.local_cluster import LocalCluster
+
+    cluster = LocalCluster(base_port=base_port, directory=directory)
+    cluster.start()
+    console.print(
+        f"cluster up: {cluster.url} (NEWSFLOW_REDIS_CLUSTER=true); "
+        f"`newsflow cluster down --dir {directory}` stops it"
+    )
+
+
+@cluster_app.command("down")
+def cluster_down(
+    directory: Annotated[Path, typer.Option("--dir", help="The directory given to `up`.")] = Path(
+        ".cluster"
+    ),
+    keep: Annotated[bool, typer.Option(help="Keep the nodes' data (default: remove it).")] = False,
+) -> None:
+    """Stop the nodes started by `newsflow cluster up`."""
+    import shutil
+
+    from newsflow.shared.local_cluster import stop_detached
+
+    stopped = stop_detached(directory)
+    if not keep:
+        shutil.rmtree(directory, ignore_errors=True)
+    console.print(f"stopped {len(stopped)} node(s)")
+
+
 dlq_app = typer.Typer(no_args_is_help=True, help="Inspect and replay the dead-letter stream.")
 app.add_typer(dlq_app, name="dlq")
 
@@ -181,7 +225,7 @@ def dlq_list(
     settings = _settings(ctx)
 
     async def _run() -> None:
-        async with session(settings.redis_dsn()) as redis:
+        async with session(settings.redis_dsn(), cluster=settings.redis_cluster) as redis:
             letters = await list_letters(redis, settings.streams.dlq, stage=stage, limit=limit)
         if as_json:
             for s in letters:
@@ -218,7 +262,7 @@ def dlq_show(
     settings = _settings(ctx)
 
     async def _run() -> int:
-        async with session(settings.redis_dsn()) as redis:
+        async with session(settings.redis_dsn(), cluster=settings.redis_cluster) as redis:
             found = await list_letters(redis, settings.streams.dlq, ids=[entry_id])
         if not found:
             err_console.print(f"no dead letter {entry_id} in {settings.streams.dlq}")
@@ -247,7 +291,7 @@ def dlq_replay(
         raise typer.Exit(2)
 
     async def _run() -> None:
-        async with session(settings.redis_dsn()) as redis:
+        async with session(settings.redis_dsn(), cluster=settings.redis_cluster) as redis:
             letters = await list_letters(redis, settings.streams.dlq, stage=stage, ids=ids)
             report = await replay(redis, settings.streams.dlq, letters)
         for old, stream, new in report.replayed:

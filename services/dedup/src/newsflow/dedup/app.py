@@ -31,7 +31,7 @@ def params_from(settings: Settings) -> MinHashParams:
 def index_from(settings: Settings, redis: Redis) -> DuplicateIndex:
     return DuplicateIndex(
         redis,
-        key_prefix=settings.key("dedup", ""),
+        key_prefix=settings.shared_key_prefix("dedup"),
         window_seconds=settings.dedup_window_seconds,
         slots=settings.dedup_window_slots,
         threshold=settings.dedup_threshold,

@@ -1,0 +1,157 @@
+"""newsflow on a real local Redis Cluster (3 primaries, 3 replicas, ``redis-server`` processes):
+the services as compose runs them, with NEWSFLOW_REDIS_CLUSTER=true and 3 partitions.
+
+* the pipeline end to end, duplicates sent to other partitions than their original caught.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from newsflow.cli.services import SERVICES
+from newsflow.shared.local_cluster import LocalCluster
+from newsflow.shared.local_redis import find_redis_server
+from newsflow.shared.partitions import partition_of
+from newsflow.shared.publisher import ArticlePublisher
+from newsflow.shared.redis_streams import connect
+from newsflow.shared.settings import Settings
+from tests.e2e.conftest import Processes
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.e2e
+
+WORDS = (
+    "harbour council river budget school railway festival museum factory election bridge "
+    "market hospital airport library stadium forest island village tunnel parliament court "
+    "theatre garden energy water housing police weather farmers teachers nurses drivers "
+    "students bakery ferry mountain valley coast storm harvest concert exhibition"
+).split()
+
+
+def _cluster() -> LocalCluster:
+    if find_redis_server() is None:
+        message = "no redis-server binary: the Redis Cluster tests need one"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return LocalCluster(node_timeout_ms=2000)
+
+
+@pytest.fixture
+def cluster() -> Iterator[LocalCluster]:
+    with _cluster() as running:
+        yield running
+
+
+def cluster_settings(cluster: LocalCluster, **overrides: Any) -> Settings:
+    tag = uuid.uuid4().hex[:8]
+    values: dict[str, Any] = {
+        "redis_url": cluster.url,
+        "redis_cluster": True,
+        "partitions": 3,
+        "stream_prefix": f"c{tag}.",
+        "key_prefix": f"nfc{tag}:",
+        "log_format": "json",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def env_of(settings: Settings) -> dict[str, str]:
+    return {
+        "NEWSFLOW_REDIS_URL": settings.redis_url,
+        "NEWSFLOW_REDIS_CLUSTER": "true",
+        "NEWSFLOW_PARTITIONS": str(settings.partitions),
+        "NEWSFLOW_STREAM_PREFIX": settings.stream_prefix,
+        "NEWSFLOW_KEY_PREFIX": settings.key_prefix,
+        "NEWSFLOW_BLOCK_MS": "100",
+        # a dead primary's pending entries are taken over within seconds, not 30 s
+        "NEWSFLOW_RECLAIM_IDLE_MS": "3000",
+        "NEWSFLOW_RECLAIM_INTERVAL_MS": "500",
+    }
+
+
+def story(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n)) + "."
+
+
+async def ids_on(redis: Redis, settings: Settings, name: str) -> list[str]:
+    import json
+
+    out: list[str] = []
+    for view in settings.partition_views():
+        stream = getattr(view.streams, name)
+        for _, fields in await redis.xrange(stream):
+            out.append(json.loads(fields[b"event"])["id"])
+    return out
+
+
+async def total(redis: Redis, settings: Settings, name: str) -> int:
+    return sum(
+        [int(await redis.xlen(getattr(v.streams, name))) for v in settings.partition_views()]
+    )
+
+
+async def test_pipeline_on_a_cluster_with_partitions(
+    cluster: LocalCluster, processes: Processes
+) -> None:
+    settings = cluster_settings(cluster)
+    for name in SERVICES:
+        processes.start_compose_service(name, settings, env_of(settings))
+    rng = random.Random(7)
+    originals = [
+        {"id": f"o{i}", "title": f"Story {i}", "text": "Mayor Clara Duvall visited Lyon. "
+         + story(rng, 60)}
+        for i in range(30)
+    ]  # fmt: skip
+    exact = [{"id": f"x{i}", "title": "copy", "text": originals[i]["text"]} for i in range(10)]
+    near = [
+        {"id": f"n{i}", "title": "edited", "text": originals[i]["text"].replace(".", "!", 1)}
+        for i in range(10, 20)
+    ]
+    # The copies really are on other partitions than their originals (the point of the test).
+    moved = sum(
+        partition_of(c["id"], 3) != partition_of(originals[int(c["id"][1:])]["id"], 3)
+        for c in exact + near
+    )
+    assert moved >= 10
+    redis = connect(cluster.url, cluster=True)
+    try:
+        async with ArticlePublisher.connect(settings) as pub:
+            await pub.publish(originals)
+
+            async def originals_out() -> bool:
+                return await total(redis, settings, "enriched") >= 30
+
+            # The originals first (the first copy of a story to reach dedup is the unique
+            # one, whichever partition it is on), then the copies, on other partitions.
+            await wait_until(originals_out, timeout=180, interval=0.2, what="30 enriched")
+            report = await pub.publish(exact + near)
+        assert report.published == 20
+
+        async def all_out() -> bool:
+            return (
+                await total(redis, settings, "enriched")
+                + await total(redis, settings, "duplicates")
+                >= 50
+            )
+
+        await wait_until(all_out, timeout=180, interval=0.2, what="50 articles out")
+        enriched = await ids_on(redis, settings, "enriched")
+        duplicates = await ids_on(redis, settings, "duplicates")
+        assert sorted(enriched) == sorted(o["id"] for o in originals)
+        assert sorted(duplicates) == sorted(c["id"] for c in exact + near)
+        # every partition carries part of the stream
+        per_partition = [await redis.xlen(v.streams.enriched) for v in settings.partition_views()]
+        assert all(n > 0 for n in per_partition), per_partition
+        assert await total(redis, settings, "dlq") == 0
+    finally:
+        await redis.aclose()
+    processes.stop_pipeline()
