@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis import Redis as SyncRedis
@@ -185,3 +186,64 @@ def test_dlq_list_show_replay(sync_redis: SyncRedis, settings: Settings, runner:
     assert "no original payload" in rest.output
     assert [f for _, f in entries(sync_redis, streams.unique)] == [{"id": "a1", "event": "{}"}]
     assert [eid for eid, _ in entries(sync_redis, streams.dlq)] == [ids[2]]
+
+
+def test_cli_across_partitions(
+    tmp_path: Path, sync_redis: SyncRedis, make_settings: Any, runner: CliRunner
+) -> None:
+    """With NEWSFLOW_PARTITIONS=3 publish routes each article by id, and tail, status and the
+    dlq commands read every partition's stream."""
+    settings = make_settings(partitions=3)
+    env = {**_env(settings), "NEWSFLOW_PARTITIONS": "3"}
+    views = settings.partition_views()
+    articles = [{"id": f"p{i}", "title": f"T{i}", "text": f"Article {i}."} for i in range(12)]
+    (tmp_path / "batch.jsonl").write_text("\n".join(json.dumps(a) for a in articles))
+    published = runner.invoke(app, ["publish", str(tmp_path / "batch.jsonl")], env=env)
+    assert published.exit_code == 0, published.output
+    per_partition = [sync_redis.xlen(v.streams.raw) for v in views]
+    assert sum(per_partition) == 12 and min(per_partition) > 0, per_partition
+    for view in views:  # each article where partition_for says
+        for _, fields in entries(sync_redis, view.streams.raw):
+            article = json.loads(fields["article"])
+            assert settings.partition_for(article["id"]).streams.raw == view.streams.raw
+
+    tailed = runner.invoke(app, ["tail", "raw", "--from-start", "--count", "12", "--json"], env=env)
+    assert tailed.exit_code == 0, tailed.output
+    assert sorted(json.loads(line)["id"] for line in tailed.output.splitlines()) == sorted(
+        a["id"] for a in articles
+    )
+    timed = runner.invoke(app, ["tail", "enriched", "--timeout", "0.3"], env=env)
+    assert timed.exit_code == 0 and timed.output == ""
+
+    first = sync_redis.xadd(
+        views[0].streams.dlq,
+        _letter("dedup", views[0].streams.raw, {"article": '{"text": "a"}'}, 0),  # type: ignore[arg-type]
+        id="5-1",
+    ).decode()
+    second = sync_redis.xadd(
+        views[2].streams.dlq,
+        _letter("language", views[2].streams.unique, {"id": "a1", "event": "{}"}, 1),  # type: ignore[arg-type]
+        id="5-2",
+    ).decode()
+    status = runner.invoke(app, ["status", "--json"], env=env)
+    assert status.exit_code == 0, status.output
+    names = {s["name"]: s["length"] for s in json.loads(status.output)["streams"]}
+    assert len(names) == 18 and names[views[2].streams.dlq] == 1
+    table = runner.invoke(app, ["status"], env=env)
+    assert "DLQ size: 2 (over 3 partitions)" in table.output
+
+    listed = runner.invoke(app, ["dlq", "list", "--json"], env=env)
+    rows = [json.loads(line) for line in listed.output.splitlines()]
+    assert [(r["dlq"], r["entry_id"]) for r in rows] == [
+        (views[0].streams.dlq, first),
+        (views[2].streams.dlq, second),
+    ]
+    shown = runner.invoke(app, ["dlq", "show", second], env=env)
+    assert shown.exit_code == 0 and json.loads(shown.output)["stage"] == "language"
+    replayed = runner.invoke(app, ["dlq", "replay", "--all"], env=env)
+    assert "replayed 2, skipped 0" in replayed.output, replayed.output
+    assert sync_redis.xlen(views[0].streams.dlq) == sync_redis.xlen(views[2].streams.dlq) == 0
+    assert [f for _, f in entries(sync_redis, views[2].streams.unique)] == [
+        {"id": "a1", "event": "{}"}
+    ]
+    assert sync_redis.xlen(views[0].streams.raw) == per_partition[0] + 1

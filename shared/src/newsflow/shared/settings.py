@@ -344,6 +344,16 @@ class Settings(BaseSettings):
     def partition_views(self) -> list[Settings]:
         return [self.partition(i) for i in range(self.partitions)]
 
+    def partition_streams(self, name: str) -> list[str]:
+        """Every partition's stream of ``name`` (``enriched``, ``articles.enriched``, ``dlq``):
+        one per partition. Any other name (a full partition stream, a user's stream) is
+        itself."""
+        short = self.streams.resolve(name)
+        for field in StreamNames.model_fields:
+            if getattr(self.streams, field) == short:
+                return [getattr(view.streams, field) for view in self.partition_views()]
+        return [short]
+
     def partition_for(self, article_id: str) -> Settings:
         """The partition an article with this id is published to."""
         return self.partition(partition_of(article_id, self.partitions))

@@ -20,7 +20,7 @@ from newsflow.cli.inputs import read_inputs
 from newsflow.cli.render import event_summary
 from newsflow.cli.services import SERVICES, ServiceGroup
 from newsflow.cli.status import StreamStatus, collect_status, status_as_dict, status_table
-from newsflow.cli.streams_io import read_events
+from newsflow.cli.streams_io import read_many
 from newsflow.shared.dlq import list_letters, replay
 from newsflow.shared.publisher import ArticlePublisher
 from newsflow.shared.redis_streams import session
@@ -111,12 +111,12 @@ def tail(
 ) -> None:
     """Print events of a stream as they arrive."""
     settings = _settings(ctx)
-    name = settings.streams.resolve(stream)
+    names = settings.partition_streams(stream)
 
     async def _run() -> None:
         async with session(settings.redis_dsn(), cluster=settings.redis_cluster) as redis:
-            async for _entry_id, event in read_events(
-                redis, name, from_start=from_start, count=count, timeout=timeout
+            async for _stream, _entry_id, event in read_many(
+                redis, names, from_start=from_start, count=count, timeout=timeout
             ):
                 if as_json:
                     sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
@@ -221,27 +221,31 @@ def dlq_list(
     limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One letter JSON per line.")] = False,
 ) -> None:
-    """One line per dead letter: entry id, stage, article id, attempts, reason."""
+    """One line per dead letter: entry id, stage, article id, attempts, reason (and its
+    partition's DLQ when there are several)."""
     settings = _settings(ctx)
+    dlqs = settings.partition_streams("dlq")
 
     async def _run() -> None:
         async with session(settings.redis_dsn(), cluster=settings.redis_cluster) as redis:
-            letters = await list_letters(redis, settings.streams.dlq, stage=stage, limit=limit)
+            letters = await list_letters(redis, dlqs, stage=stage, limit=limit)
         if as_json:
             for s in letters:
                 body = s.letter.model_dump(mode="json") if s.letter else {"fields": s.raw}
-                sys.stdout.write(json.dumps({"entry_id": s.entry_id, **body}) + "\n")
+                sys.stdout.write(json.dumps({"entry_id": s.entry_id, "dlq": s.dlq, **body}) + "\n")
             return
-        table = Table(title=f"{settings.streams.dlq}: {len(letters)} letter(s)")
+        title = dlqs[0] if len(dlqs) == 1 else f"{len(dlqs)} partitions' dead-letter streams"
+        table = Table(title=f"{title}: {len(letters)} letter(s)")
         for col in ("entry", "stage", "article", "attempts", "from", "reason"):
             table.add_column(col, overflow="fold")
         for s in letters:
+            entry = s.entry_id if len(dlqs) == 1 else f"{s.dlq} {s.entry_id}"
             if s.letter is None:
-                table.add_row(s.entry_id, "?", "", "", "", "unreadable dead letter")
+                table.add_row(entry, "?", "", "", "", "unreadable dead letter")
                 continue
             lt = s.letter
             table.add_row(
-                s.entry_id,
+                entry,
                 lt.stage,
                 lt.article_id or "",
                 "" if lt.attempts is None else str(lt.attempts),
@@ -258,18 +262,21 @@ def dlq_show(
     ctx: typer.Context,
     entry_id: Annotated[str, typer.Argument(help="The dead letter's entry id.")],
 ) -> None:
-    """The whole dead letter as JSON, original payload included."""
+    """The whole dead letter as JSON, original payload included (with partitions: every
+    letter of that entry id, one per partition's DLQ that has one)."""
     settings = _settings(ctx)
+    dlqs = settings.partition_streams("dlq")
 
     async def _run() -> int:
         async with session(settings.redis_dsn(), cluster=settings.redis_cluster) as redis:
-            found = await list_letters(redis, settings.streams.dlq, ids=[entry_id])
+            found = await list_letters(redis, dlqs, ids=[entry_id])
         if not found:
-            err_console.print(f"no dead letter {entry_id} in {settings.streams.dlq}")
+            err_console.print(f"no dead letter {entry_id} in {', '.join(dlqs)}")
             return 1
-        s = found[0]
-        body = s.letter.model_dump(mode="json") if s.letter else {"fields": s.raw}
-        sys.stdout.write(json.dumps({"entry_id": s.entry_id, **body}, indent=2) + "\n")
+        for s in found:
+            body = s.letter.model_dump(mode="json") if s.letter else {"fields": s.raw}
+            doc = {"entry_id": s.entry_id, "dlq": s.dlq, **body}
+            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return 0
 
     raise typer.Exit(asyncio.run(_run()))
@@ -292,8 +299,10 @@ def dlq_replay(
 
     async def _run() -> None:
         async with session(settings.redis_dsn(), cluster=settings.redis_cluster) as redis:
-            letters = await list_letters(redis, settings.streams.dlq, stage=stage, ids=ids)
-            report = await replay(redis, settings.streams.dlq, letters)
+            letters = await list_letters(
+                redis, settings.partition_streams("dlq"), stage=stage, ids=ids
+            )
+            report = await replay(redis, letters)
         for old, stream, new in report.replayed:
             console.print(f"replayed {old} -> {stream} {new}")
         for old, why in report.skipped:

@@ -1,6 +1,8 @@
 """Pipeline status: per stream its length; per group its lag, pending entries and the age of
 the oldest one, its consumers with their idle times, and its throughput over the last minute
-(from per-minute counters the stages keep in Redis); the DLQ size."""
+(from per-minute counters the stages keep in Redis); the DLQ size. With partitions, every
+partition's streams are listed (their groups and counters are the partition's own) and the DLQ
+size is the sum over the partitions."""
 
 from __future__ import annotations
 
@@ -67,6 +69,13 @@ async def collect_status(redis: Redis, settings: Settings) -> list[StreamStatus]
     seconds, micros = await redis.time()
     now_ms = int(seconds) * 1000 + int(micros) // 1000
     out = []
+    for view in settings.partition_views():
+        out.extend(await _partition_status(redis, view, now_ms))
+    return out
+
+
+async def _partition_status(redis: Redis, settings: Settings, now_ms: int) -> list[StreamStatus]:
+    out = []
     for name in settings.streams.all():
         length = int(await redis.xlen(name))
         groups = []
@@ -126,6 +135,8 @@ def status_table(streams: list[StreamStatus], settings: Settings) -> Group:
             )
             for c in g.consumer_list:
                 consumers.add_row(g.name, c.name, str(c.pending), _age(c.idle_s))
-    dlq = next((s for s in streams if s.name == settings.streams.dlq), None)
-    footer = Text(f"DLQ size: {dlq.length if dlq else 0}")
+    dlqs = settings.partition_streams("dlq")
+    size = sum(s.length for s in streams if s.name in dlqs)
+    where = "" if len(dlqs) == 1 else f" (over {len(dlqs)} partitions)"
+    footer = Text(f"DLQ size: {size}{where}")
     return Group(groups, consumers, footer)
