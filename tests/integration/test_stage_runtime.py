@@ -221,3 +221,28 @@ async def test_a_timed_out_transaction_is_not_sent_twice(redis: Redis, settings:
     finally:
         await busy.aclose()
         await slow.aclose()
+
+
+async def test_an_entry_taken_over_while_in_progress_comes_out_once(
+    redis: Redis, settings: Settings, runner: StageRunner
+) -> None:
+    """The first consumer is still working when a reclaimer takes the entry over: both finish,
+    but only the one whose XACK acknowledges it writes its outputs (and its dead letter)."""
+    raw = settings.streams.raw
+    await redis.xadd(raw, encode_article({"id": "slow", "title": "ok", "text": "fine"}))
+    await redis.xadd(raw, encode_article({"id": "bad", "title": "reject", "text": "fine"}))
+    first = await _read_batch(redis, settings, runner.group)
+    # another replica's reclaimer claims both while c1 still holds them
+    claimed = await redis.xclaim(raw, runner.group, "c2", 0, [e.entry_id for e in first])
+    taken = [Entry(eid.decode(), decode_fields(f)) for eid, f in claimed]
+    other = StageRunner(runner.stage, StageContext(settings, "upper", "c2", redis))
+    done_second = await other.run_batch(taken)
+    done_first = await runner.run_batch(first)
+
+    assert (done_second.routed, done_second.dead_lettered) == (1, 1)
+    assert (done_first.routed, done_first.dead_lettered) == (0, 0)
+    out = await events(redis, settings.streams.unique)
+    assert [e["id"] for e in out] == ["slow"]
+    assert len(await entries(redis, settings.streams.dlq)) == 1
+    pending = await redis.xpending(raw, runner.group)
+    assert pending["pending"] == 0

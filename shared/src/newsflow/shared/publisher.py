@@ -15,15 +15,22 @@ Articles that break the contract are not dropped: they are written to the dead-l
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
+import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+import structlog
 from redis.asyncio import Redis
+from redis.exceptions import ClusterDownError, TryAgainError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from newsflow.shared.errors import InvalidPayload
 from newsflow.shared.events import DeadLetter
@@ -32,6 +39,10 @@ from newsflow.shared.partitions import partition_of
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
 from newsflow.shared.wire import encode_article, encode_dead_letter, validate_article
+
+# A partition's primary gone or moving: the chunk is retried (see _write_once).
+RETRYABLE = (RedisConnectionError, RedisTimeoutError, ClusterDownError, TryAgainError, OSError)
+MARKER_TTL_S = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +72,12 @@ def _as_json(data: Any) -> str:
 
 
 class ArticlePublisher:
-    def __init__(self, redis: Redis, settings: Settings, *, chunk: int = 500) -> None:
+    def __init__(
+        self, redis: Redis, settings: Settings, *, chunk: int = 500, retry_s: float = 60.0
+    ) -> None:
         self.redis = redis
+        self.retry_s = retry_s
+        self.log = structlog.get_logger("newsflow.publisher")
         self.settings = settings
         self.limits = settings.input_limits()
         self.chunk = chunk
@@ -120,17 +135,44 @@ class ArticlePublisher:
                 view = self.settings.partition(part)
                 output = OutputConnection(view, self.redis, view.streams.raw)
                 self._outputs[part] = output
+            await self._write_once(output, writes)
+
+    async def _write_once(
+        self, output: OutputConnection, writes: list[tuple[str, dict[str, Any]]]
+    ) -> None:
+        """One partition's share of a chunk, written exactly once through a failover: the
+        XADDs and a marker key go in one MULTI/EXEC (replicated as a unit), so after a broken
+        connection the marker on the (new) primary says whether the chunk is there; it is sent
+        again only if not. Gives up (raises) after ``retry_s`` seconds without a primary."""
+        marker = output.settings.key("published", uuid.uuid4().hex)
+        deadline = time.monotonic() + self.retry_s
+        delay, attempt = 0.1, 0
+        while True:
+            attempt += 1
             async with output.lock:
-                client = await output.client()
-                pipe = client.pipeline(transaction=False)
-                for stream, fields in writes:
-                    pipe.xadd(stream, fields)  # type: ignore[arg-type]
                 try:
+                    client = await output.client()
+                    if attempt > 1 and await client.exists(marker):
+                        return  # the attempt that broke had landed (and was replicated)
+                    pipe = client.pipeline(transaction=True)
+                    for stream, fields in writes:
+                        pipe.xadd(stream, fields)  # type: ignore[arg-type]
+                    pipe.set(marker, b"1", ex=MARKER_TTL_S)
                     await pipe.execute()
-                except Exception:
+                except RETRYABLE as exc:
                     await output.lost()
-                    raise
-                await output.confirm(client)
+                    if time.monotonic() + delay > deadline:
+                        raise
+                    self.log.warning(
+                        "publish interrupted; retrying the chunk",
+                        error=str(exc)[:200],
+                        articles=len(writes),
+                    )
+                else:
+                    await output.confirm(client)
+                    return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     async def publish(
         self,

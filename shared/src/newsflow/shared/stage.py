@@ -9,7 +9,9 @@ it to Redis Streams:
 * each entry decoded against the event contract; entries that break it become dead letters
   (a batch is never failed whole for one bad item);
 * outputs, dead letters and the XACK of the input entries go to Redis in one MULTI/EXEC
-  transaction: an entry is acknowledged exactly when its outputs are written, never before;
+  transaction: an entry is acknowledged exactly when its outputs are written, never before,
+  and its outputs are written only by the consumer whose XACK acknowledged it (ackgate.py), so
+  an entry taken over by a reclaimer while its first consumer was still on it comes out once;
 * if the stage raises (a transient fault), nothing is acknowledged and the entries stay pending.
 """
 
@@ -24,6 +26,7 @@ from typing import Protocol
 import structlog
 from redis.asyncio import Redis
 
+from newsflow.shared.ackgate import GATE_SCRIPT, Output, gate_call
 from newsflow.shared.errors import PermanentError
 from newsflow.shared.events import ArticleEvent, DeadLetter, InputLimits
 from newsflow.shared.metrics import StageMetrics
@@ -137,6 +140,10 @@ class BatchResult:
     failed: list[str] = field(default_factory=list)  # entry ids left pending (transient errors)
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 class StageRunner:
     """Runs batches through a stage and writes the results; independent of FastStream.
 
@@ -241,6 +248,8 @@ class StageRunner:
                 else self.ctx.transactions or self.ctx.redis
             )
             pipe = client.pipeline(transaction=True)
+            outputs: dict[str, list[Output]] = {e.entry_id: [] for e in entries}
+            routed: dict[str, str] = {}
             for entry, event, outcome in done:
                 if isinstance(outcome, Rejected):
                     letters.append(
@@ -248,28 +257,23 @@ class StageRunner:
                     )
                     continue
                 stream = self.route.get(outcome.stream, outcome.stream)
-                pipe.xadd(
-                    stream,
-                    encode_event(outcome.event),  # type: ignore[arg-type]
-                    maxlen=self.maxlen,
-                    approximate=True,
-                )
-                result.routed += 1
-                routed_streams.append(stream)
+                outputs[entry.entry_id].append(Output(stream, encode_event(outcome.event)))
+                routed[entry.entry_id] = stream
                 log.debug("routed", article_id=event.id, stream=stream)
             for letter in letters:
-                pipe.xadd(self.dlq, encode_dead_letter(letter))  # type: ignore[arg-type]
-                log.warning(
-                    "dead-lettered",
-                    article_id=letter.article_id,
-                    entry_id=letter.original_id,
-                    reason=letter.reason,
-                    attempts=letter.attempts,
+                outputs[letter.original_id].append(
+                    Output(self.dlq, encode_dead_letter(letter), capped=False)
                 )
-            result.dead_lettered = len(letters)
             acked = [e.entry_id for e in entries if e.entry_id not in failed_ids]
             if acked:
-                pipe.xack(self.input_stream, self.group, *acked)
+                # XACK and outputs in one script: written only by whoever acknowledges first
+                keys, args = gate_call(
+                    self.input_stream,
+                    self.group,
+                    self.maxlen,
+                    [(entry_id, outputs[entry_id]) for entry_id in acked],
+                )
+                pipe.eval(GATE_SCRIPT, len(keys), *keys, *args)
                 pipe.hdel(self.failures_key, *acked)
                 count_handled(pipe, self.view, self.group, len(acked), time.time())
             for entry, error in failed:
@@ -291,11 +295,30 @@ class StageRunner:
             if failed:
                 pipe.expire(self.failures_key, FAILURE_RECORD_TTL)
             try:
-                await pipe.execute()
+                replies = await pipe.execute()
             except Exception:
                 if output is not None:
                     await output.lost()
                 raise
+            skipped = {_text(x) for x in replies[0]} if acked else set()
+            if skipped:
+                # another consumer (a reclaimer) acknowledged these first, outputs included
+                log.info(
+                    "already acknowledged elsewhere: outputs not written again",
+                    entries=len(skipped),
+                )
+            letters = [lt for lt in letters if lt.original_id not in skipped]
+            routed_streams = [s for e, s in routed.items() if e not in skipped]
+            result.routed = len(routed_streams)
+            result.dead_lettered = len(letters)
+            for letter in letters:
+                log.warning(
+                    "dead-lettered",
+                    article_id=letter.article_id,
+                    entry_id=letter.original_id,
+                    reason=letter.reason,
+                    attempts=letter.attempts,
+                )
             if output is not None:
                 await output.confirm(client)
         finally:
