@@ -174,6 +174,7 @@ async def test_kill_a_primary_mid_run_loses_and_duplicates_nothing(
     """kill -9 of the primary that holds one partition, mid-run of 2,000 articles (half of them
     published after the kill): its replica takes over, the services and the publisher carry on
     by themselves, and every article comes out once."""
+    import asyncio
     import json
     import time
 
@@ -205,7 +206,14 @@ async def test_kill_a_primary_mid_run_loses_and_duplicates_nothing(
             killed_at = time.monotonic()
             # the publisher carries on through the failover too (its chunks to the dead
             # partition are retried until the replica is promoted, never written twice)
-            second = await pub.publish(articles[1000:])
+            publishing = asyncio.create_task(pub.publish(articles[1000:]))
+
+            async def promoted() -> bool:
+                return len(cluster.primary_ports()) == 3
+
+            await wait_until(promoted, timeout=60, interval=0.05, what="a replica promoted")
+            promoted_s = time.monotonic() - killed_at
+            second = await publishing
         assert report.published + second.published == 2000
 
         async def partition_moves() -> bool:
@@ -227,8 +235,9 @@ async def test_kill_a_primary_mid_run_loses_and_duplicates_nothing(
         lost = {a["id"] for a in articles} - set(out)
         duplicated = len(out) - len(set(out))
         print(
-            f"failover: first output of the killed partition {first_output_s:.1f} s after the "
-            f"kill; {len(out)} enriched, {len(lost)} lost, {duplicated} duplicated"
+            f"failover: replica promoted {promoted_s:.1f} s and first output of the killed "
+            f"partition {first_output_s:.1f} s after the kill; {len(out)} enriched, "
+            f"{len(lost)} lost, {duplicated} duplicated"
         )
         assert (len(lost), duplicated) == (0, 0)
         assert await total(redis, settings, "duplicates") == 0

@@ -13,13 +13,16 @@ output another consumer already read from the dead primary would be delivered a 
 and a publisher's XADD could be lost outright. With WAIT the primary's answer is only taken
 as final once a replica has it. A confirmation short of ``n`` (no replica up, or slower than
 the timeout) is logged and counted, and the pipeline carries on: it prefers availability to
-blocking on a lost replica. A connection that broke between EXEC and WAIT cannot confirm what
-the old connection wrote (WAIT answers for the new one): that WAIT is reported as unconfirmed.
+blocking on a lost replica. A primary without its replica (just promoted by a failover) is
+asked only for the replicas it has, so its batches do not each wait out the timeout. A
+connection that broke between EXEC and WAIT cannot confirm what the old connection wrote
+(WAIT answers for the new one): that WAIT is reported as unconfirmed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import structlog
@@ -32,6 +35,8 @@ from redis.exceptions import RedisError
 
 from newsflow.shared.redis_streams import SOCKET_TIMEOUT_S, OutageRetry, _hiredis_packing
 from newsflow.shared.settings import Settings
+
+REPLICA_RECHECK_S = 5.0
 
 
 def node_url(dsn: str, host: str, port: int) -> str:
@@ -76,6 +81,8 @@ class OutputConnection:
         self._client: Redis | None = None
         self._node: tuple[str, int] | None = None
         self.short_confirmations = 0
+        self._connected = self.replicas
+        self._recheck_at = 0.0
         self.log = structlog.get_logger("newsflow.outputs")
 
     async def client(self) -> Redis:
@@ -92,31 +99,61 @@ class OutputConnection:
             url = node_url(dsn, *where) if where[0] else dsn
             self._client = _single_connection_client(url)
             self._node = where
+            self._recheck_at = 0.0  # another node: its replicas are counted again
         return self._client
 
     async def confirm(self, client: Redis) -> int | None:
-        """WAIT for the configured replicas after a transaction; None when none are asked."""
+        """WAIT for the configured replicas after a transaction; None when none are asked.
+
+        A primary with fewer connected replicas than asked (right after a failover, until the
+        old primary comes back as a replica) would make every WAIT last its whole timeout: then
+        WAIT asks only for the replicas that are connected (none: no WAIT), the connection is
+        counted as short, and the replica count is looked up again every
+        :data:`REPLICA_RECHECK_S` seconds."""
         if self.replicas <= 0:
             return None
-        try:
-            confirmed = int(await client.wait(self.replicas, self.timeout_ms))
-        except RedisError as exc:
-            confirmed = 0
-            self.log.warning("WAIT failed: outputs not confirmed", error=str(exc)[:200])
+        now = time.monotonic()
+        if now >= self._recheck_at:
+            self._connected = await self._connected_replicas(client)
+            self._recheck_at = now + REPLICA_RECHECK_S
+            if self._connected < self.replicas:
+                self.log.warning(
+                    "fewer replicas connected than WAIT asks for: outputs are confirmed by "
+                    "the connected ones only",
+                    asked=self.replicas,
+                    connected=self._connected,
+                )
+        asked = min(self.replicas, self._connected)
+        confirmed = 0
+        if asked > 0:
+            try:
+                confirmed = int(await client.wait(asked, self.timeout_ms))
+            except RedisError as exc:
+                self.log.warning("WAIT failed: outputs not confirmed", error=str(exc)[:200])
         if confirmed < self.replicas:
             self.short_confirmations += 1
-            self.log.warning(
-                "outputs confirmed by fewer replicas than asked",
-                asked=self.replicas,
-                confirmed=confirmed,
-                timeout_ms=self.timeout_ms,
-            )
+            if asked > 0 and confirmed < asked:
+                self._recheck_at = 0.0  # a replica may have gone: look again next time
+                self.log.warning(
+                    "outputs confirmed by fewer replicas than asked",
+                    asked=asked,
+                    confirmed=confirmed,
+                    timeout_ms=self.timeout_ms,
+                )
         return confirmed
+
+    async def _connected_replicas(self, client: Redis) -> int:
+        try:
+            info = await client.info("replication")
+        except RedisError:
+            return self.replicas  # unknown: ask for all, WAIT's timeout bounds it
+        return int(info.get("connected_slaves", 0))
 
     async def lost(self) -> None:
         """After a failed transaction: drop the connection and, on a cluster, reload the slot
         map (the slot may have moved, or its primary died and a replica is taking over)."""
         await self.close()
+        self._recheck_at = 0.0  # a new primary: its replicas are counted again
         if isinstance(self.redis, RedisCluster):
             try:
                 await self.redis.nodes_manager.initialize()
