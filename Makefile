@@ -66,7 +66,7 @@ NER_LANG = $(if $(filter command line,$(origin LANG)),$(LANG),)
 
 train-ner: sync ## train one own NER pipeline into its package (LANG=sv|da|de|nl|pt|zh|xx DATA=../shared)
 	@test -n "$(NER_LANG)" || (echo "usage: make train-ner LANG=sv DATA=../shared" && false)
-	$(UV) run --frozen python -m newsflow.entity.training.train --lang $(NER_LANG) \
+	$(UV) run --frozen --group train python -m newsflow.entity.training.train --lang $(NER_LANG) \
 		--data $(if $(filter command line,$(origin DATA)),$(DATA),$(TRAIN_DATA))
 
 train-ner-all: sync ## train every own NER pipeline, one process per core (DATA=../shared)

@@ -55,8 +55,15 @@ def test_pipeline_loads_with_its_meta(code: str) -> None:
     assert set(nlp.get_pipe("ner").labels) == {"PER", "ORG", "LOC"}
     meta = nlp.meta
     assert meta["lang"] == recipe.spacy_lang and meta["name"] == "newsflow_ner"
-    assert [s["name"] for s in meta["sources"]] == [s.name for s in recipe.sources]
+    data = [s for s in meta["sources"] if s["kind"] != "lexicon"]
+    assert [s["name"] for s in data] == [s.name for s in recipe.sources]
     assert all(s["license"] and s["citation"] for s in meta["sources"]), "attribution"
+    lexicon = [s for s in meta["sources"] if s["kind"] == "lexicon"]
+    if recipe.lexicon:  # its word-class vectors travel in the package (lexicon.py)
+        assert [s["words"] for s in lexicon] == [recipe.lexicon]
+        assert nlp.vocab.vectors.n_keys == recipe.lexicon
+    else:
+        assert not lexicon and nlp.vocab.vectors.n_keys == 0
     nf = meta["newsflow"]
     assert nf["recipe"] == code and nf["max_steps"] == recipe.max_steps
     assert nf["scripts"] == list(recipe.scripts)

@@ -165,3 +165,11 @@ def test_written_package_loads_by_name(tmp_path: Path, monkeypatch: pytest.Monke
     assert loaded.pipe_names == ["ner"] and loaded.meta["newsflow"]["recipe"] == "sv"
     assert json.loads((target / "meta.json").read_text())["version"] == recipe_train.VERSION
     sys.modules.pop("sv_newsflow_ner", None)
+
+
+def test_lexicon_frequency_bands() -> None:
+    from newsflow.entity.training.lexicon import BANDS, band
+
+    assert band(-3.0) == 0 and band(-9.0) == 3
+    assert band(-60.0) == BANDS - 1 and band(0.0) == 0
+    assert [band(-x) for x in range(2, 17, 2)] == list(range(BANDS))

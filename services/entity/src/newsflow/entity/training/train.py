@@ -34,6 +34,7 @@ from newsflow.entity.goldsets import (
     score,
     split,
 )
+from newsflow.entity.training.lexicon import SOURCE as LEXICON_SOURCE
 from newsflow.entity.training.recipes import RECIPES, TYPES, Recipe, Source
 
 CONFIG = Path(__file__).with_name("ner.cfg")
@@ -201,6 +202,7 @@ def readme(meta: dict[str, Any]) -> str:
     ]
     for s in meta["sources"]:
         use = s["use"] + (f" (first {s['limit']})" if "limit" in s else "")
+        use += f" ({s['words']:,} words)" if "words" in s else ""
         lines.append(f"| {s['name']} | {s['kind']} | {use} | {s['license']} | {s['citation']} |")
     lines += [
         "",
@@ -266,6 +268,13 @@ def train(recipe: Recipe, data: Path, work: Path, out: Path, seed: int = 0) -> d
     DocBin(docs=dev_docs).to_disk(work / "dev.spacy")
 
     config = build_config(recipe, work / "train.spacy", work / "dev.spacy")
+    if recipe.lexicon:
+        from newsflow.entity.training.lexicon import build_vectors
+
+        words = build_vectors(recipe.spacy_lang, recipe.lexicon, work / "lexicon", seed)
+        print(f"  lexicon: word-class vectors for {words} words")
+        config["initialize"]["vectors"] = str(work / "lexicon")
+        config["components"]["ner"]["model"]["tok2vec"]["embed"]["include_static_vectors"] = True
     config["system"]["seed"] = seed
     config.to_disk(work / "config.cfg")
     # CPU time of this (one-thread) process, so the figure does not depend on what else runs.
@@ -290,7 +299,9 @@ def train(recipe: Recipe, data: Path, work: Path, out: Path, seed: int = 0) -> d
             "lang": recipe.spacy_lang,
             "description": (
                 f"newsflow's own compact CPU NER pipeline ({recipe.code}): tokenizer + ner "
-                "(own tok2vec, hash embeddings, no vectors), PER/ORG/LOC."
+                "(own tok2vec, hash embeddings, "
+                + ("word-class vectors from a lexicon" if recipe.lexicon else "no vectors")
+                + "), PER/ORG/LOC."
             ),
             "author": "newsflow",
             "license": "CC BY-SA 4.0",
@@ -305,7 +316,8 @@ def train(recipe: Recipe, data: Path, work: Path, out: Path, seed: int = 0) -> d
                     **({"limit": s.limit} if s.limit else {}),
                 }
                 for s in recipe.sources
-            ],
+            ]
+            + ([{**LEXICON_SOURCE, "words": recipe.lexicon}] if recipe.lexicon else []),
             "newsflow": {
                 "recipe": recipe.code,
                 "seed": seed,
