@@ -13,6 +13,7 @@ from newsflow.dedup.index import DuplicateIndex
 from newsflow.dedup.logic import section
 from newsflow.dedup.minhash import MinHashParams
 from newsflow.shared.events import ArticleEvent, InputLimits
+from newsflow.shared.outputs import OutputConnection
 from newsflow.shared.service import build_app
 from newsflow.shared.settings import Settings, load_settings
 from newsflow.shared.stage import Outcome, Routed, StageContext
@@ -29,9 +30,15 @@ def params_from(settings: Settings) -> MinHashParams:
 
 
 def index_from(settings: Settings, redis: Redis) -> DuplicateIndex:
+    """The shared index; on a cluster (or with WAIT asked for) its one call per batch goes over
+    the index slot's own connection and is followed by WAIT, like the stages' outputs, so a
+    failover of that primary does not forget the articles of the last batches."""
+    prefix = settings.shared_key_prefix("dedup")
+    pinned = settings.redis_cluster or settings.wait_replicas > 0
     return DuplicateIndex(
         redis,
-        key_prefix=settings.shared_key_prefix("dedup"),
+        output=OutputConnection(settings, redis, f"{prefix}0:rec") if pinned else None,
+        key_prefix=prefix,
         window_seconds=settings.dedup_window_seconds,
         slots=settings.dedup_window_slots,
         threshold=settings.dedup_threshold,
@@ -79,6 +86,8 @@ class DedupStage:
         return outcomes
 
     async def close(self) -> None:
+        if self._index is not None:
+            await self._index.close()
         self._index = None
 
 

@@ -11,7 +11,9 @@ Layout, per time slot (window / slots seconds; a slot's keys expire a window aft
 Only unique articles (cluster roots) enter the LSH buckets and keep a signature, so memory is
 spent on what later articles can match. A lookup reads the current slot and the ``slots``
 before it. Because the whole batch is one script, two replicas can never both call the same
-story unique, and articles of one batch see each other in order.
+story unique, and articles of one batch see each other in order. On a cluster (or with
+``redis_wait_replicas``) the call goes over the index slot's own connection and is followed by
+WAIT (shared/outputs.py), so a promoted replica remembers what its primary answered.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from newsflow.dedup.minhash import Features
+from newsflow.shared.outputs import OutputConnection
 
 _SCRIPT = """
 local threshold = tonumber(ARGV[1])
@@ -182,8 +185,10 @@ class DuplicateIndex:
         bands: int,
         num_perm: int,
         clock: Callable[[], float] = time.time,
+        output: OutputConnection | None = None,
     ) -> None:
         self._redis = redis
+        self._output = output
         self._prefix = key_prefix
         self.slot_seconds = max(1, window_seconds // slots)
         self._slots = slots
@@ -220,5 +225,21 @@ class DuplicateIndex:
         ]
         for article_id, f in items:
             argv += [f.ref, article_id, f.fingerprint, f.url, f.bands, f.signature]
-        records = await self._script(keys=self.keys(now), args=argv)
+        keys = self.keys(now)
+        output = self._output
+        if output is None:
+            records = await self._script(keys=keys, args=argv)
+            return [_parse(r) for r in records]
+        async with output.lock:
+            client = await output.client()
+            try:
+                records = await self._script(keys=keys, args=argv, client=client)
+            except Exception:
+                await output.lost()
+                raise
+            await output.confirm(client)
         return [_parse(r) for r in records]
+
+    async def close(self) -> None:
+        if self._output is not None:
+            await self._output.close()
