@@ -124,7 +124,7 @@ async def test_services_run_with_their_own_users_and_nothing_more(
         # Each service: no access to another service's streams or keys.
         dedup, language, entity = clients["dedup"], clients["language"], clients["entity"]
         await _denied(dedup, "XRANGE", s.language, "-", "+")
-        await _denied(dedup, "XRANGE", s.unique, "-", "+")  # its output: write only
+        await _denied(dedup, "XRANGE", s.enriched, "-", "+")  # not its stream
         await _denied(dedup, "XADD", s.enriched, "*", "a", "b")
         await _denied(dedup, "HGETALL", f"{base.key_prefix}failures:{base.group('entity')}")
         await _denied(language, "XRANGE", s.raw, "-", "+")
@@ -132,7 +132,8 @@ async def test_services_run_with_their_own_users_and_nothing_more(
         await _denied(language, "XADD", s.duplicates, "*", "a", "b")
         await _denied(entity, "XREADGROUP", "GROUP", base.group("language"), "x",
                       "STREAMS", s.unique, ">")  # fmt: skip
-        await _denied(entity, "XRANGE", s.dlq, "-", "+")
+        await _denied(entity, "XRANGE", s.unique, "-", "+")
+        await _denied(publisher, "XRANGE", s.dlq, "-", "+")
         await _denied(entity, "FLUSHALL")
         await _denied(entity, "KEYS", "*")
         await _denied(dedup, "CONFIG", "GET", "requirepass")
