@@ -168,6 +168,40 @@ async def _lengths(redis: Redis, streams: list[str]) -> list[int | None]:
     return out
 
 
+def _reports(n: int) -> list[dict[str, str]]:
+    rng = random.Random(11)
+    return [
+        {"id": f"f{i}", "title": f"Report {i}", "text": f"Report {i}. " + story(rng, 40)}
+        for i in range(n)
+    ]
+
+
+async def _all_out_once(
+    redis: Redis, settings: Settings, articles: list[dict[str, str]], what: str
+) -> None:
+    """Wait for every article on the enriched streams, then: none lost, none twice, no
+    duplicates verdicts, nothing dead-lettered."""
+    import json
+
+    enriched = [v.streams.enriched for v in settings.partition_views()]
+
+    async def all_out() -> bool:
+        ids: set[str] = set()
+        for stream in enriched:
+            for _, fields in await redis.xrange(stream):
+                ids.add(json.loads(fields[b"event"])["id"])
+        return len(ids) >= len(articles)
+
+    await wait_until(all_out, timeout=240, interval=0.5, what=f"{len(articles)} ids enriched")
+    out = await ids_on(redis, settings, "enriched")
+    lost = {a["id"] for a in articles} - set(out)
+    duplicated = len(out) - len(set(out))
+    print(f"{what}; {len(out)} enriched, {len(lost)} lost, {duplicated} duplicated")
+    assert (len(lost), duplicated) == (0, 0)
+    assert await total(redis, settings, "duplicates") == 0
+    assert await total(redis, settings, "dlq") == 0
+
+
 async def test_kill_a_primary_mid_run_loses_and_duplicates_nothing(
     cluster: LocalCluster, processes: Processes
 ) -> None:
@@ -175,7 +209,6 @@ async def test_kill_a_primary_mid_run_loses_and_duplicates_nothing(
     published after the kill): its replica takes over, the services and the publisher carry on
     by themselves, and every article comes out once."""
     import asyncio
-    import json
     import time
 
     from redis.asyncio.cluster import RedisCluster
@@ -183,11 +216,7 @@ async def test_kill_a_primary_mid_run_loses_and_duplicates_nothing(
     settings = cluster_settings(cluster)
     for name in SERVICES:
         processes.start_compose_service(name, settings, env_of(settings))
-    rng = random.Random(11)
-    articles = [
-        {"id": f"f{i}", "title": f"Report {i}", "text": f"Report {i}. " + story(rng, 40)}
-        for i in range(2000)
-    ]
+    articles = _reports(2000)
     redis = connect(cluster.url, cluster=True)
     views = settings.partition_views()
     enriched = [v.streams.enriched for v in views]
@@ -222,26 +251,65 @@ async def test_kill_a_primary_mid_run_loses_and_duplicates_nothing(
         await wait_until(partition_moves, timeout=60, interval=0.05, what="output after kill")
         first_output_s = time.monotonic() - killed_at
         assert victim.port not in cluster.primary_ports()
-
-        async def all_out() -> bool:
-            ids: set[str] = set()
-            for stream in enriched:
-                for _, fields in await redis.xrange(stream):
-                    ids.add(json.loads(fields[b"event"])["id"])
-            return len(ids) >= 2000
-
-        await wait_until(all_out, timeout=240, interval=0.5, what="2,000 distinct ids enriched")
-        out = await ids_on(redis, settings, "enriched")
-        lost = {a["id"] for a in articles} - set(out)
-        duplicated = len(out) - len(set(out))
-        print(
+        await _all_out_once(
+            redis,
+            settings,
+            articles,
             f"failover: replica promoted {promoted_s:.1f} s and first output of the killed "
-            f"partition {first_output_s:.1f} s after the kill; {len(out)} enriched, "
-            f"{len(lost)} lost, {duplicated} duplicated"
+            f"partition {first_output_s:.1f} s after the kill",
         )
-        assert (len(lost), duplicated) == (0, 0)
-        assert await total(redis, settings, "duplicates") == 0
-        assert await total(redis, settings, "dlq") == 0
+    finally:
+        await redis.aclose()
+    processes.stop_pipeline()
+
+
+async def test_resharding_mid_run_loses_and_duplicates_nothing(
+    cluster: LocalCluster, processes: Processes
+) -> None:
+    """One partition's slot migrated to another primary (keys and all, as `redis-cli --cluster
+    reshard` does) mid-run of 2,000 articles, half published during the move: the services
+    and the publisher follow the slot by themselves, and every article comes out once."""
+    import asyncio
+    import time
+
+    from redis.asyncio.cluster import RedisCluster
+
+    from newsflow.shared.partitions import key_slot
+
+    settings = cluster_settings(cluster)
+    for name in SERVICES:
+        processes.start_compose_service(name, settings, env_of(settings))
+    articles = _reports(2000)
+    redis = connect(cluster.url, cluster=True)
+    views = settings.partition_views()
+    enriched = [v.streams.enriched for v in views]
+    try:
+        async with ArticlePublisher.connect(settings) as pub:
+            report = await pub.publish(articles[:1000])
+
+            async def some_out() -> bool:
+                return sum(n or 0 for n in await _lengths(redis, enriched)) >= 256
+
+            await wait_until(some_out, timeout=180, interval=0.05, what="256 enriched")
+            slot = key_slot(views[1].streams.raw)
+            owner = cast(RedisCluster, redis).get_node_from_key(views[1].streams.raw)
+            assert owner is not None
+            target = next(p for p in cluster.primary_ports() if p != owner.port)
+            started = time.monotonic()
+            moving = asyncio.create_task(asyncio.to_thread(cluster.migrate_slot, slot, target))
+            second = await pub.publish(articles[1000:])
+            moved = await moving
+            move_s = time.monotonic() - started
+        assert report.published + second.published == 2000
+        await cast(RedisCluster, redis).nodes_manager.initialize()
+        now = cast(RedisCluster, redis).get_node_from_key(views[1].streams.raw)
+        assert now is not None and now.port == target
+        await _all_out_once(
+            redis,
+            settings,
+            articles,
+            f"resharding: slot {slot} ({moved} keys) moved in {move_s:.1f} s",
+        )
     finally:
         await redis.aclose()
     processes.stop_pipeline()

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from newsflow.shared.local_redis import find_redis_server, free_port
 
@@ -211,6 +212,37 @@ class LocalCluster:
         if node.process is not None and node.process.poll() is None:
             node.process.send_signal(signal.SIGKILL)
             node.process.wait()
+
+    def migrate_slot(self, slot: int, to_port: int, batch: int = 50) -> int:
+        """Move one slot, keys and all, to the primary on ``to_port`` while clients keep using
+        it (the IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE sequence `redis-cli --cluster
+        reshard` runs). Returns how many keys moved."""
+        import redis
+
+        def client(port: int) -> Any:  # execute_command is untyped in redis-py
+            return redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+
+        primaries: dict[int, Any] = {port: client(port) for port in self.primary_ports()}
+        try:
+            ranges = next(iter(primaries.values())).execute_command("CLUSTER", "SLOTS")
+            owner = next(int(r[2][1]) for r in ranges if int(r[0]) <= slot <= int(r[1]))
+            if owner == to_port:
+                return 0
+            src, dst = primaries[owner], primaries[to_port]
+            src_id = src.execute_command("CLUSTER", "MYID").decode()
+            dst_id = dst.execute_command("CLUSTER", "MYID").decode()
+            dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", src_id)
+            src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id)
+            moved = 0
+            while keys := src.execute_command("CLUSTER", "GETKEYSINSLOT", slot, batch):
+                src.execute_command("MIGRATE", "127.0.0.1", to_port, "", 0, 10000, "KEYS", *keys)
+                moved += len(keys)
+            for c in (dst, src, *(c for p, c in primaries.items() if p not in (owner, to_port))):
+                c.execute_command("CLUSTER", "SETSLOT", slot, "NODE", dst_id)
+            return moved
+        finally:
+            for c in primaries.values():
+                c.close()
 
     def revive(self, port: int, timeout: float = 30.0) -> None:
         """Start a killed node again (it rejoins, as a replica if its primary was replaced)."""

@@ -28,7 +28,7 @@ from typing import Any
 
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import ClusterDownError, TryAgainError
+from redis.exceptions import AskError, ClusterDownError, MovedError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -40,8 +40,17 @@ from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
 from newsflow.shared.wire import encode_article, encode_dead_letter, validate_article
 
-# A partition's primary gone or moving: the chunk is retried (see _write_once).
-RETRYABLE = (RedisConnectionError, RedisTimeoutError, ClusterDownError, TryAgainError, OSError)
+# A partition's primary gone, or its slot moving (ASK/TRYAGAIN while migrating, MOVED after):
+# the chunk is retried (see _write_once).
+RETRYABLE = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ClusterDownError,
+    TryAgainError,
+    AskError,
+    MovedError,
+    OSError,
+)
 MARKER_TTL_S = 3600
 
 
