@@ -6,19 +6,23 @@ the services as compose runs them, with NEWSFLOW_REDIS_CLUSTER=true and 3 partit
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import random
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any, cast
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from newsflow.cli.services import SERVICES
 from newsflow.shared.local_cluster import LocalCluster
 from newsflow.shared.local_redis import find_redis_server
-from newsflow.shared.partitions import partition_of
+from newsflow.shared.partitions import key_slot, partition_of
 from newsflow.shared.publisher import ArticlePublisher
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
@@ -83,8 +87,6 @@ def story(rng: random.Random, n: int) -> str:
 
 
 async def ids_on(redis: Redis, settings: Settings, name: str) -> list[str]:
-    import json
-
     out: list[str] = []
     for view in settings.partition_views():
         stream = getattr(view.streams, name)
@@ -99,12 +101,18 @@ async def total(redis: Redis, settings: Settings, name: str) -> int:
     )
 
 
-async def test_pipeline_on_a_cluster_with_partitions(
-    cluster: LocalCluster, processes: Processes
-) -> None:
+def _pipeline_on(cluster: LocalCluster, processes: Processes) -> Settings:
+    """The three services as compose runs them, on the cluster with 3 partitions."""
     settings = cluster_settings(cluster)
     for name in SERVICES:
         processes.start_compose_service(name, settings, env_of(settings))
+    return settings
+
+
+async def test_pipeline_on_a_cluster_with_partitions(
+    cluster: LocalCluster, processes: Processes
+) -> None:
+    settings = _pipeline_on(cluster, processes)
     rng = random.Random(7)
     originals = [
         {"id": f"o{i}", "title": f"Story {i}", "text": "Mayor Clara Duvall visited Lyon. "
@@ -181,8 +189,6 @@ async def _all_out_once(
 ) -> None:
     """Wait for every article on the enriched streams, then: none lost, none twice, no
     duplicates verdicts, nothing dead-lettered."""
-    import json
-
     enriched = [v.streams.enriched for v in settings.partition_views()]
 
     async def all_out() -> bool:
@@ -202,32 +208,35 @@ async def _all_out_once(
     assert await total(redis, settings, "dlq") == 0
 
 
+async def _half_published_and_flowing(
+    redis: Redis, pub: ArticlePublisher, settings: Settings, articles: list[dict[str, str]]
+) -> int:
+    """Publish the first half of ``articles`` and wait until 256 are enriched; returns how many
+    were published."""
+    enriched = [v.streams.enriched for v in settings.partition_views()]
+    report = await pub.publish(articles[: len(articles) // 2])
+
+    async def some_out() -> bool:
+        return sum(n or 0 for n in await _lengths(redis, enriched)) >= 256
+
+    await wait_until(some_out, timeout=180, interval=0.05, what="256 enriched")
+    return report.published
+
+
 async def test_kill_a_primary_mid_run_loses_and_duplicates_nothing(
     cluster: LocalCluster, processes: Processes
 ) -> None:
     """kill -9 of the primary that holds one partition, mid-run of 2,000 articles (half of them
     published after the kill): its replica takes over, the services and the publisher carry on
     by themselves, and every article comes out once."""
-    import asyncio
-    import time
-
-    from redis.asyncio.cluster import RedisCluster
-
-    settings = cluster_settings(cluster)
-    for name in SERVICES:
-        processes.start_compose_service(name, settings, env_of(settings))
+    settings = _pipeline_on(cluster, processes)
     articles = _reports(2000)
     redis = connect(cluster.url, cluster=True)
     views = settings.partition_views()
     enriched = [v.streams.enriched for v in views]
     try:
         async with ArticlePublisher.connect(settings) as pub:
-            report = await pub.publish(articles[:1000])
-
-            async def some_out() -> bool:
-                return sum(n or 0 for n in await _lengths(redis, enriched)) >= 256
-
-            await wait_until(some_out, timeout=180, interval=0.05, what="256 enriched")
+            first = await _half_published_and_flowing(redis, pub, settings, articles)
             victim = cast(RedisCluster, redis).get_node_from_key(views[1].streams.raw)
             assert victim is not None
             before = (await _lengths(redis, enriched))[1] or 0
@@ -243,7 +252,7 @@ async def test_kill_a_primary_mid_run_loses_and_duplicates_nothing(
             await wait_until(promoted, timeout=60, interval=0.05, what="a replica promoted")
             promoted_s = time.monotonic() - killed_at
             second = await publishing
-        assert report.published + second.published == 2000
+        assert first + second.published == 2000
 
         async def partition_moves() -> bool:
             return ((await _lengths(redis, enriched))[1] or 0) > before
@@ -269,28 +278,13 @@ async def test_resharding_mid_run_loses_and_duplicates_nothing(
     """One partition's slot migrated to another primary (keys and all, as `redis-cli --cluster
     reshard` does) mid-run of 2,000 articles, half published during the move: the services
     and the publisher follow the slot by themselves, and every article comes out once."""
-    import asyncio
-    import time
-
-    from redis.asyncio.cluster import RedisCluster
-
-    from newsflow.shared.partitions import key_slot
-
-    settings = cluster_settings(cluster)
-    for name in SERVICES:
-        processes.start_compose_service(name, settings, env_of(settings))
+    settings = _pipeline_on(cluster, processes)
     articles = _reports(2000)
     redis = connect(cluster.url, cluster=True)
     views = settings.partition_views()
-    enriched = [v.streams.enriched for v in views]
     try:
         async with ArticlePublisher.connect(settings) as pub:
-            report = await pub.publish(articles[:1000])
-
-            async def some_out() -> bool:
-                return sum(n or 0 for n in await _lengths(redis, enriched)) >= 256
-
-            await wait_until(some_out, timeout=180, interval=0.05, what="256 enriched")
+            first = await _half_published_and_flowing(redis, pub, settings, articles)
             slot = key_slot(views[1].streams.raw)
             owner = cast(RedisCluster, redis).get_node_from_key(views[1].streams.raw)
             assert owner is not None
@@ -300,7 +294,7 @@ async def test_resharding_mid_run_loses_and_duplicates_nothing(
             second = await pub.publish(articles[1000:])
             moved = await moving
             move_s = time.monotonic() - started
-        assert report.published + second.published == 2000
+        assert first + second.published == 2000
         await cast(RedisCluster, redis).nodes_manager.initialize()
         now = cast(RedisCluster, redis).get_node_from_key(views[1].streams.raw)
         assert now is not None and now.port == target

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from newsflow.shared.local_redis import find_redis_server, free_port
+from newsflow.shared.local_redis import find_redis_server, free_port, stop_process
 
 
 def _send(port: int, *args: str, timeout: float = 1.0) -> str:
@@ -254,13 +254,9 @@ class LocalCluster:
         for node in self.nodes:
             if node.process is not None and node.process.poll() is None:
                 node.process.terminate()
-        for node in self.nodes:
+        for node in self.nodes:  # all told first, so they shut down side by side
             if node.process is not None:
-                try:
-                    node.process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    node.process.kill()
-                    node.process.wait()
+                stop_process(node.process)
             node.process = None
         if self._own_dir:
             shutil.rmtree(self.directory, ignore_errors=True)
