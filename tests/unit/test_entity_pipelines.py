@@ -11,6 +11,7 @@ import spacy
 
 from newsflow.entity.logic import Document, EntityExtractor
 from newsflow.entity.models import ModelRegistry
+from newsflow.entity.training.lexicon import SOURCES as LEXICON_SOURCES
 from newsflow.entity.training.recipes import RECIPES
 from newsflow.shared.settings import Settings
 
@@ -59,9 +60,10 @@ def test_pipeline_loads_with_its_meta(code: str) -> None:
     assert [s["name"] for s in data] == [s.name for s in recipe.sources]
     assert all(s["license"] and s["citation"] for s in meta["sources"]), "attribution"
     lexicon = [s for s in meta["sources"] if s["kind"] == "lexicon"]
-    if recipe.lexicon:  # its word-class vectors travel in the package (lexicon.py)
-        assert [s["words"] for s in lexicon] == [recipe.lexicon]
-        assert nlp.vocab.vectors.n_keys == recipe.lexicon
+    if recipe.lexicon:  # its lexicon's vectors travel in the package (lexicon.py)
+        assert [s["words"] for s in lexicon] == [recipe.lexicon.top]
+        assert [s["name"] for s in lexicon] == [LEXICON_SOURCES[recipe.lexicon.kind]["name"]]
+        assert nlp.vocab.vectors.n_keys == lexicon[0].get("entries", recipe.lexicon.top)
     else:
         assert not lexicon and nlp.vocab.vectors.n_keys == 0
     nf = meta["newsflow"]
@@ -76,9 +78,12 @@ def test_pipeline_loads_with_its_meta(code: str) -> None:
         assert 0.3 < sc["micro"]["f"] <= 1.0
 
 
-# Known misses of the pipelines trained on WikiANN silver only (Wikipedia fragments, not running
-# news text): their spans run on into the words around a name. Strict: a fix makes them fail.
+# Known misses. The pipelines trained on WikiANN silver only (Wikipedia fragments, not running
+# news text): their spans run on into the words around a name. Danish: LOC is better on DDT dev
+# (F1 0.705 -> 0.761 with the word-form vectors), but a city visited "together with" a company is
+# read as an organisation. Strict: a fix makes them fail.
 KNOWN_MISSES = {
+    "da": 'reads "Aarhus" in "besøgte Aarhus sammen med Mærsk" as ORG',
     "nl": 'reads "Premier Mark Rutte" as one ORG',
     "pt": 'runs "Luiz Inácio Lula da Silva visitou Lisboa" into one PER; "segunda-feira" LOC',
     "xx": 'reads "Barcelona el martes" as ORG (and "El presidente" as ORG)',

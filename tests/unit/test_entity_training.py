@@ -173,3 +173,15 @@ def test_lexicon_frequency_bands() -> None:
     assert band(-3.0) == 0 and band(-9.0) == 3
     assert band(-60.0) == BANDS - 1 and band(0.0) == 0
     assert [band(-x) for x in range(2, 17, 2)] == list(range(BANDS))
+
+
+def test_word_forms_cells() -> None:
+    from newsflow.entity.training.lexicon import BANDS, form_table
+
+    known = {"björn", "hus", "huset", "Stockholm", "Danmark"}
+    cells = form_table([("björn", 4.2), ("stockholm", 5.6), ("och", 7.5), ("xyz", 0.5)], known)
+    assert cells["björn"] == cells["Björn"] == (3, True, False)
+    assert cells["Stockholm"] == (2, False, True)
+    assert cells["och"] == (0, False, False) and cells["xyz"][0] == BANDS - 1
+    assert cells["Danmark"] == (BANDS - 1, False, True)  # a name the table knows, not in words
+    assert "hus" not in cells and "Hus" not in cells

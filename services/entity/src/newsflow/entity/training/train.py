@@ -34,7 +34,7 @@ from newsflow.entity.goldsets import (
     score,
     split,
 )
-from newsflow.entity.training.lexicon import SOURCE as LEXICON_SOURCE
+from newsflow.entity.training.lexicon import SOURCES as LEXICON_SOURCES
 from newsflow.entity.training.recipes import RECIPES, TYPES, Recipe, Source
 
 CONFIG = Path(__file__).with_name("ner.cfg")
@@ -268,11 +268,13 @@ def train(recipe: Recipe, data: Path, work: Path, out: Path, seed: int = 0) -> d
     DocBin(docs=dev_docs).to_disk(work / "dev.spacy")
 
     config = build_config(recipe, work / "train.spacy", work / "dev.spacy")
+    entries = 0
     if recipe.lexicon:
         from newsflow.entity.training.lexicon import build_vectors
 
-        words = build_vectors(recipe.spacy_lang, recipe.lexicon, work / "lexicon", seed)
-        print(f"  lexicon: word-class vectors for {words} words")
+        kind, top, also = recipe.lexicon.kind, recipe.lexicon.top, recipe.lexicon.also
+        entries = build_vectors(kind, recipe.spacy_lang, top, work / "lexicon", seed, also)
+        print(f"  lexicon: {kind} vectors for {entries} word forms")
         config["initialize"]["vectors"] = str(work / "lexicon")
         config["components"]["ner"]["model"]["tok2vec"]["embed"]["include_static_vectors"] = True
     config["system"]["seed"] = seed
@@ -282,6 +284,7 @@ def train(recipe: Recipe, data: Path, work: Path, out: Path, seed: int = 0) -> d
     spacy_train(work / "config.cfg", work / "output", use_gpu=-1)
     minutes = (time.process_time() - started) / 60
 
+    vectors = f"{recipe.lexicon.kind} vectors from a lexicon" if recipe.lexicon else "no vectors"
     best = spacy.load(work / "output" / "model-best")
     scores = {}
     for source, sents in dev_sets:
@@ -299,9 +302,7 @@ def train(recipe: Recipe, data: Path, work: Path, out: Path, seed: int = 0) -> d
             "lang": recipe.spacy_lang,
             "description": (
                 f"newsflow's own compact CPU NER pipeline ({recipe.code}): tokenizer + ner "
-                "(own tok2vec, hash embeddings, "
-                + ("word-class vectors from a lexicon" if recipe.lexicon else "no vectors")
-                + "), PER/ORG/LOC."
+                "(own tok2vec, hash embeddings, " + vectors + "), PER/ORG/LOC."
             ),
             "author": "newsflow",
             "license": "CC BY-SA 4.0",
@@ -317,7 +318,17 @@ def train(recipe: Recipe, data: Path, work: Path, out: Path, seed: int = 0) -> d
                 }
                 for s in recipe.sources
             ]
-            + ([{**LEXICON_SOURCE, "words": recipe.lexicon}] if recipe.lexicon else []),
+            + (
+                [
+                    {
+                        **LEXICON_SOURCES[recipe.lexicon.kind],
+                        "words": recipe.lexicon.top,
+                        "entries": entries,
+                    }
+                ]
+                if recipe.lexicon
+                else []
+            ),
             "newsflow": {
                 "recipe": recipe.code,
                 "seed": seed,
