@@ -15,7 +15,7 @@ are dropped from the training data rather than taught as three different things.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Literal
 
 from newsflow.entity.training.lexicon import Kind
 
@@ -68,9 +68,9 @@ class Recipe:
     # "Hant": trained on Traditional Chinese characters (Simplified text is converted first).
     chinese: str | None = None
     # Config values that differ from ner.cfg for this language (dotted section.key paths).
-    overrides: tuple[tuple[str, int | float | str | list[Any]], ...] = ()
-    # Static vectors from a registry lexicon (lexicon.py); None: no vectors (spacy-lookups-data
-    # has word clusters for de, en and es only, jieba's dictionary is Chinese).
+    overrides: tuple[tuple[str, int | float | str], ...] = ()
+    # Static vectors from registry lexicons (lexicon.py); None: no vectors (spacy-lookups-data
+    # has word clusters for de, en and es only, lemma tables for sv, da, nl and pt).
     lexicon: Lexicon | None = None
 
     @property
