@@ -22,7 +22,9 @@ connection that broke between EXEC and WAIT cannot confirm what the old connecti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
 import structlog
@@ -148,6 +150,19 @@ class OutputConnection:
         except RedisError:
             return self.replicas  # unknown: ask for all, WAIT's timeout bounds it
         return int(info.get("connected_slaves", 0))
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[Redis]:
+        """The connection, held under the lock for one write: :meth:`lost` when the block
+        raises, :meth:`confirm` (WAIT) when it ends."""
+        async with self.lock:
+            client = await self.client()
+            try:
+                yield client
+            except Exception:
+                await self.lost()
+                raise
+            await self.confirm(client)
 
     async def lost(self) -> None:
         """After a failed transaction: drop the connection and, on a cluster, reload the slot

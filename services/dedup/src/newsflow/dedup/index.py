@@ -230,14 +230,8 @@ class DuplicateIndex:
         if output is None:
             records = await self._script(keys=keys, args=argv)
             return [_parse(r) for r in records]
-        async with output.lock:
-            client = await output.client()
-            try:
-                records = await self._script(keys=keys, args=argv, client=client)
-            except Exception:
-                await output.lost()
-                raise
-            await output.confirm(client)
+        async with output.session() as client:
+            records = await self._script(keys=keys, args=argv, client=client)
         return [_parse(r) for r in records]
 
     async def close(self) -> None:
