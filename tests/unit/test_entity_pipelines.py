@@ -11,6 +11,7 @@ import spacy
 
 from newsflow.entity.logic import Document, EntityExtractor
 from newsflow.entity.models import ModelRegistry
+from newsflow.entity.training import zh_roles
 from newsflow.entity.training.lexicon import SOURCES as LEXICON_SOURCES
 from newsflow.entity.training.recipes import RECIPES
 from newsflow.shared.settings import Settings
@@ -38,6 +39,19 @@ SENTENCES = {
 
 def _packages() -> list[str]:
     return sorted(RECIPES)
+
+
+def test_a_package_trained_with_word_roles_carries_their_tokenizer_as_trained() -> None:
+    """The tokenizer a committed package names is the recipe's own, unchanged since training."""
+    source = (Path(zh_roles.__file__)).read_text()
+    for code, recipe in RECIPES.items():
+        copy = PIPELINES / recipe.package.replace("_", "-") / recipe.package / "char_roles.py"
+        assert copy.is_file() is recipe.char_roles, code
+        if recipe.char_roles:
+            assert copy.read_text() == source, f"{code}: retrain after changing zh_roles.py"
+            nlp = spacy.load(recipe.package, enable=["ner"])
+            assert nlp.config["nlp"]["tokenizer"]["@tokenizers"] == zh_roles.NAME
+            assert all(t.tag_ for t in nlp("他在北京。"))
 
 
 def test_every_recipe_has_a_committed_package() -> None:

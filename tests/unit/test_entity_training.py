@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from spacy.training import Example
 
 from newsflow.entity.goldsets import Sentence, held_out, read_conll, read_wikiann, split
 from newsflow.entity.training import train as recipe_train
+from newsflow.entity.training import zh_roles
 from newsflow.entity.training.recipes import RECIPES, TYPES
 
 WIKIANN = (
@@ -126,25 +128,35 @@ def test_every_recipe_builds_a_ner_only_pipeline(code: str, tmp_path: Path) -> N
     assert nlp.pipe_names == ["ner"], "ner holds its own tok2vec (enable=['ner'] runs it all)"
 
 
-def test_written_package_loads_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A (barely trained) pipeline written as a package is importable and loads with its meta."""
-    recipe = RECIPES["sv"]
+WRITTEN = {
+    "sv": Sentence("Anna bor i Lund", {(0, 4, "PER")}),
+    "zh": Sentence("李明住在北京", {(0, 2, "PER")}),
+}
+
+
+@pytest.mark.parametrize("code", sorted(WRITTEN))
+def test_written_package_loads_by_name(
+    code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A (barely trained) pipeline written as a package is importable and loads with its meta;
+    one trained with the Chinese word roles carries their tokenizer and its dependencies."""
+    recipe = RECIPES[code]
     config = recipe_train.build_config(recipe, tmp_path / "t.spacy", tmp_path / "d.spacy")
     nlp = spacy.util.load_model_from_config(config, auto_fill=True)
-    docs, _ = recipe_train.to_docs(nlp, [Sentence("Anna bor i Lund", {(0, 4, "PER")})])
+    docs, _ = recipe_train.to_docs(nlp, [WRITTEN[code]])
     nlp.initialize(lambda: [Example(nlp.make_doc(d.text), d) for d in docs])
     nlp.to_disk(tmp_path / "model")
     meta = {
         **nlp.meta,
         "name": "newsflow_ner",
         "version": recipe_train.VERSION,
-        "lang": "sv",
+        "lang": recipe.spacy_lang,
         "description": "test",
         "sources": [
             {"name": "x", "kind": "gold", "use": "train", "license": "CC0", "citation": "y"}
         ],
         "newsflow": {
-            "recipe": "sv",
+            "recipe": code,
             "seed": 0,
             "max_steps": 1,
             "training_sentences": 1,
@@ -154,17 +166,48 @@ def test_written_package_loads_by_name(tmp_path: Path, monkeypatch: pytest.Monke
         },
     }
     target = recipe_train.write_package(recipe, tmp_path / "model", meta, tmp_path / "pkgs")
-    root = tmp_path / "pkgs" / "sv-newsflow-ner"
-    assert target.parent == root / "sv_newsflow_ner"
-    assert 'name = "sv-newsflow-ner"' in (root / "pyproject.toml").read_text()
+    package = recipe.package
+    root = tmp_path / "pkgs" / package.replace("_", "-")
+    assert target.parent == root / package
+    pyproject = (root / "pyproject.toml").read_text()
+    assert f'name = "{code}-newsflow-ner"' in pyproject
+    assert ("jieba" in pyproject) is recipe.char_roles
+    assert (root / package / "char_roles.py").is_file() is recipe.char_roles
     assert "| x | gold | train | CC0 | y |" in (root / "README.md").read_text()
     monkeypatch.syspath_prepend(str(root))
-    sys.modules.pop("sv_newsflow_ner", None)
+    sys.modules.pop(package, None)
     importlib.invalidate_caches()
-    loaded = importlib.import_module("sv_newsflow_ner").load()  # what spacy.load(name) calls
-    assert loaded.pipe_names == ["ner"] and loaded.meta["newsflow"]["recipe"] == "sv"
+    loaded = importlib.import_module(package).load()  # what spacy.load(name) calls
+    assert loaded.pipe_names == ["ner"] and loaded.meta["newsflow"]["recipe"] == code
     assert json.loads((target / "meta.json").read_text())["version"] == recipe_train.VERSION
-    sys.modules.pop("sv_newsflow_ner", None)
+    if recipe.char_roles:
+        assert next(t.tag_ for t in loaded("李明住在北京")).startswith("B-")
+    sys.modules.pop(package, None)
+    sys.modules.pop(f"{package}.char_roles", None)
+
+
+def test_char_roles_mark_each_characters_place_in_its_word() -> None:
+    text = "李明星期二在北京會見了 IBM 的代表。"
+    roles = zh_roles.char_roles(text)
+    assert len(roles) == len(text)
+    places = "".join(r[0] for r in roles)
+    # every word is B M* E or S: no word left open, none started inside another
+    assert re.fullmatch(r"(?:BM*E|S)+", places), places
+    assert roles[text.index("北京")].startswith("B-") and roles[text.index("北京") + 1][0] == "E"
+    assert roles[text.index(" ")].endswith("-x")  # the space is jieba's non-word
+    # Traditional characters get the roles of their Simplified form (jieba's dictionary)
+    assert zh_roles.char_roles("會見") == zh_roles.char_roles("会见")
+    assert zh_roles.simplified("會見了") == "会见了" and zh_roles.char_roles("") == []
+
+
+def test_char_role_tokenizer_tags_character_tokens() -> None:
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"@tokenizers": zh_roles.NAME}}})
+    doc = nlp("他在北京。")
+    assert [t.text for t in doc] == ["他", "在", "北", "京", "。"]
+    assert [t.tag_[0] for t in doc][2:4] == ["B", "E"]
+    again = spacy.blank("zh", config={"nlp": {"tokenizer": {"@tokenizers": zh_roles.NAME}}})
+    again.tokenizer.from_bytes(nlp.tokenizer.to_bytes())
+    assert [t.tag_ for t in again("他在北京。")] == [t.tag_ for t in doc]
 
 
 def test_lexicon_frequency_bands() -> None:

@@ -5,6 +5,8 @@ from typing import Any
 
 from spacy.util import get_model_meta, load_model_from_init_py
 
+from . import char_roles  # noqa: F401  (registers the tokenizer)
+
 __version__ = get_model_meta(Path(__file__).parent)["version"]
 
 

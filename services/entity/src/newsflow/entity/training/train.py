@@ -38,6 +38,7 @@ from newsflow.entity.training.lexicon import SOURCES as LEXICON_SOURCES
 from newsflow.entity.training.recipes import RECIPES, TYPES, Recipe, Source
 
 CONFIG = Path(__file__).with_name("ner.cfg")
+ROLE_ROWS = 1000  # hash rows for the Chinese word roles (~240 seen: 4 places x jieba's tags)
 VERSION = "0.1.0"
 PIPELINES = Path("services/entity/pipelines")  # from the repository root, as make runs it
 
@@ -123,6 +124,16 @@ def build_config(recipe: Recipe, train: Path, dev: Path) -> Any:
         for section in sections:
             node = node[section]
         node[key] = value
+    if recipe.char_roles:
+        from newsflow.entity.training import zh_roles
+
+        config["nlp"]["tokenizer"] = {"@tokenizers": zh_roles.NAME}
+        config["initialize"]["tokenizer"] = {}
+        embed = config["components"]["ner"]["model"]["tok2vec"]["embed"]
+        attrs, rows = [*embed["attrs"], "TAG"], [*embed["rows"], ROLE_ROWS]
+        # A character's suffix is the character: fewer rows keep the package under 10 MB.
+        rows[attrs.index("SUFFIX")] = 3000
+        embed["attrs"], embed["rows"] = attrs, rows
     config["paths"]["train"] = str(train)
     config["paths"]["dev"] = str(dev)
     return config
@@ -156,7 +167,7 @@ description = "newsflow's own spaCy NER pipeline for {code!r} (PER/ORG/LOC): mak
 readme = "README.md"
 license = {{ text = "CC BY-SA 4.0" }}
 requires-python = ">=3.11"
-dependencies = ["spacy>=3.8,<3.9"]
+dependencies = [{dependencies}]
 
 [project.entry-points.spacy_models]
 {package} = "{package}"
@@ -175,7 +186,7 @@ from pathlib import Path
 from typing import Any
 
 from spacy.util import get_model_meta, load_model_from_init_py
-
+{imports}
 __version__ = get_model_meta(Path(__file__).parent)["version"]
 
 
@@ -230,10 +241,25 @@ def write_package(recipe: Recipe, model: Path, meta: dict[str, Any], out: Path) 
     root = package_dir(recipe, out)
     module = root / recipe.package
     module.mkdir(parents=True, exist_ok=True)
+    dependencies = ["spacy>=3.8,<3.9"]
+    imports = ""
+    roles = module / "char_roles.py"
+    if recipe.char_roles:  # the tokenizer the pipeline names, in the package (zh_roles.py)
+        shutil.copyfile(Path(__file__).with_name("zh_roles.py"), roles)
+        dependencies += ["jieba>=0.42.1", "opencc-python-reimplemented>=0.1.7"]
+        imports = "\nfrom . import char_roles  # noqa: F401  (registers the tokenizer)\n"
+    elif roles.exists():
+        roles.unlink()
     (root / "pyproject.toml").write_text(
-        PYPROJECT.format(dist=root.name, version=VERSION, code=recipe.code, package=recipe.package)
+        PYPROJECT.format(
+            dist=root.name,
+            version=VERSION,
+            code=recipe.code,
+            package=recipe.package,
+            dependencies=", ".join(f'"{d}"' for d in dependencies),
+        )
     )
-    (module / "__init__.py").write_text(INIT.format(package=recipe.package))
+    (module / "__init__.py").write_text(INIT.format(package=recipe.package, imports=imports))
     (root / "README.md").write_text(readme(meta))
     target = module / f"{recipe.package}-{VERSION}"
     if target.exists():
