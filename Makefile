@@ -9,7 +9,7 @@ export UV_PYTHON ?= 3.11
 DATA ?= ../shared/eval
 
 .PHONY: help uv sync demo test test-unit test-integration test-e2e test-faults lint format clean \
-	eval eval-dedup eval-language calibrate-language eval-entity bench bench-dedup docs \
+	eval eval-dedup eval-language calibrate-language eval-entity bench bench-dedup bench-cluster docs \
 	train-ner train-ner-all cluster-up cluster-down
 
 help: ## list the targets
@@ -77,6 +77,9 @@ bench: sync ## bare libraries, each running stage, no-op stage, pipeline, latenc
 
 bench-dedup: sync ## dedup stage rate beside bare rensa, Redis bytes per article (DATA=...)
 	$(UV) run --frozen python -m newsflow.dedup.bench --data $(DATA)
+
+bench-cluster: sync ## one Redis beside a local 3+3 Redis Cluster at N = 1/3/6 partitions (DATA=...)
+	$(UV) run --frozen python -m newsflow.cli.bench_cluster --data $(DATA) $(BENCH_ARGS)
 
 docs: sync ## regenerate the AsyncAPI document of the streams (shared/asyncapi.json)
 	$(UV) run --frozen python -m newsflow.cli.asyncapi --out shared/asyncapi.json

@@ -22,9 +22,10 @@ import sys
 import time
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from newsflow.dedup.minhash import MinHashParams, keyed_features
 from newsflow.dedup.scratch import scratch_index
@@ -136,12 +137,10 @@ def _quantiles(values: list[float]) -> str:
     return f"min {min(values):.2f}  p5 {qs[0]:.2f}  p50 {qs[9]:.2f}  p95 {qs[18]:.2f}"
 
 
-async def run(path: Path, limit: int | None, redis_url: str | None, seed: int) -> int:
-    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
-    if limit:
-        rows = rows[:limit]
+def make_variants(rows: list[dict[str, str]], seed: int) -> list[Variant]:
+    """One variant per edit recipe of every article long enough to edit, shuffled, each with
+    its true and raw Jaccard to its original."""
     rng = random.Random(seed)
-    params = MinHashParams()
     canon = {r["id"]: shingles(tokens_of(r["text"])) for r in rows}
     raw = {r["id"]: _raw_shingles(r["text"]) for r in rows}
     # Variants are made of articles long enough to edit: with fewer than 4 sentences, trimming
@@ -165,6 +164,66 @@ async def run(path: Path, limit: int | None, redis_url: str | None, seed: int) -
                 )
             )
     rng.shuffle(variants)
+    return variants
+
+
+class Verdict(Protocol):
+    """What a dedup decision says of an article: a DedupDecision or an event's DedupSection."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def cluster_id(self) -> str | None: ...
+
+
+def outcome(variant: Variant, verdict: Verdict) -> str:
+    """``tp`` (found as its own story), ``fn`` (read as unique) or ``wrong`` (another story's)."""
+    if verdict.status == "unique":
+        return "fn"
+    # The cluster root may be the original or an earlier variant of it: the same story.
+    root_original = (verdict.cluster_id or "").split("~", 1)[0]
+    return "tp" if root_original == variant.original else "wrong"
+
+
+@dataclass(frozen=True, slots=True)
+class Overall:
+    precision: float  # originals flagged count as false positives
+    recall_hi: float  # on variants with true J >= 0.8
+    found_hi: int
+    hi: int
+    originals_flagged: list[str]
+
+
+def overall(
+    rows: list[dict[str, str]], variants: list[Variant], verdicts: Mapping[str, Verdict]
+) -> Overall:
+    outcomes = [(v, outcome(v, verdicts[v.id])) for v in variants]
+    flagged = [r["id"] for r in rows if verdicts[r["id"]].status != "unique"]
+    tp = sum(1 for _, o in outcomes if o == "tp")
+    fp = sum(1 for _, o in outcomes if o == "wrong") + len(flagged)
+    hi = [v for v in variants if v.true_j >= 0.8]
+    found_hi = sum(1 for v, o in outcomes if o == "tp" and v.true_j >= 0.8)
+    return Overall(
+        tp / (tp + fp) if tp + fp else 1.0,
+        found_hi / len(hi) if hi else 0.0,
+        found_hi,
+        len(hi),
+        flagged,
+    )
+
+
+def read_articles(path: Path, limit: int | None = None) -> list[dict[str, str]]:
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+    return rows[:limit] if limit else rows
+
+
+async def run(path: Path, limit: int | None, redis_url: str | None, seed: int) -> int:
+    rows = read_articles(path, limit)
+    params = MinHashParams()
+    canon = {r["id"]: shingles(tokens_of(r["text"])) for r in rows}
+    variants = make_variants(rows, seed)
+    editable = {v.original for v in variants}
 
     started = time.perf_counter()
     decisions = {}
@@ -179,21 +238,13 @@ async def run(path: Path, limit: int | None, redis_url: str | None, seed: int) -
                     decisions[d.article_id] = d
     elapsed = time.perf_counter() - started
 
-    originals_flagged = [r["id"] for r in rows if decisions[r["id"]].status != "unique"]
     by_recipe: dict[str, dict[str, list[Variant]]] = defaultdict(lambda: defaultdict(list))
     sims: dict[str, list[float]] = defaultdict(list)
     for v in variants:
-        d = decisions[v.id]
-        # The cluster root may be the original or an earlier variant of it: the same story.
-        root_original = d.cluster_id.split("~", 1)[0]
-        if d.status == "unique":
-            outcome = "fn"
-        elif root_original == v.original:
-            outcome = "tp"
-            sims[v.recipe].append(d.similarity)
-        else:
-            outcome = "wrong"
-        by_recipe[v.recipe][outcome].append(v)
+        found = outcome(v, decisions[v.id])
+        if found == "tp":
+            sims[v.recipe].append(decisions[v.id].similarity)
+        by_recipe[v.recipe][found].append(v)
 
     def line(name: str, groups: dict[str, list[Variant]]) -> str:
         vs = [v for g in groups.values() for v in g]
@@ -221,15 +272,16 @@ async def run(path: Path, limit: int | None, redis_url: str | None, seed: int) -
         for k, vs in by_recipe[name].items():
             total[k].extend(vs)
     print(line("ALL", total))
-    tp = len(total["tp"])
-    fp = len(total["wrong"]) + len(originals_flagged)
-    hi = [v for vs in total.values() for v in vs if v.true_j >= 0.8]
-    hi_tp = [v for v in total["tp"] if v.true_j >= 0.8]
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall_hi = len(hi_tp) / len(hi) if hi else 0.0
+    result = overall(rows, variants, decisions)
+    precision, recall_hi, originals_flagged = (
+        result.precision,
+        result.recall_hi,
+        result.originals_flagged,
+    )
     print(f"\noverall precision (originals flagged count as false positives): {precision:.4f}")
     print(
-        f"overall recall on variants with true J >= 0.8: {recall_hi:.4f} ({len(hi_tp)}/{len(hi)})"
+        f"overall recall on variants with true J >= 0.8: {recall_hi:.4f} "
+        f"({result.found_hi}/{result.hi})"
     )
     print(f"false positives among the {len(rows)} different originals (same-category hard "
           f"negatives included): {len(originals_flagged)} {originals_flagged[:5]}")  # fmt: skip
@@ -257,15 +309,64 @@ async def run(path: Path, limit: int | None, redis_url: str | None, seed: int) -
     return 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    status: str
+    cluster_id: str | None
+
+
+def export(path: Path, limit: int | None, seed: int, out: Path) -> int:
+    """The originals, then their variants, as JSON lines (id, text, original for variants): the
+    input of an evaluation through the running stage (``make bench-cluster``)."""
+    rows = read_articles(path, limit)
+    with out.open("w", encoding="utf-8") as file:
+        for r in rows:
+            file.write(json.dumps({"id": r["id"], "text": r["text"]}) + "\n")
+        for v in make_variants(rows, seed):
+            file.write(json.dumps({"id": v.id, "text": v.text, "original": v.original}) + "\n")
+    return 0
+
+
+def score_verdicts(path: Path, limit: int | None, seed: int, verdicts_file: Path) -> int:
+    """Score the running stage's verdicts (JSON lines: id, status, cluster_id) on the exported
+    articles; prints one JSON object."""
+    rows = read_articles(path, limit)
+    variants = make_variants(rows, seed)
+    verdicts: dict[str, Verdict] = {}
+    for line in verdicts_file.open(encoding="utf-8"):
+        item = json.loads(line)
+        verdicts[item["id"]] = _Verdict(item["status"], item.get("cluster_id"))
+    missing = [r["id"] for r in rows if r["id"] not in verdicts]
+    missing += [v.id for v in variants if v.id not in verdicts]
+    if missing:
+        raise SystemExit(f"{len(missing)} articles have no verdict, e.g. {missing[:3]}")
+    result = overall(rows, variants, verdicts)
+    summary = {
+        "precision": result.precision,
+        "recall_hi": result.recall_hi,
+        "found_hi": result.found_hi,
+        "hi": result.hi,
+        "originals_flagged": len(result.originals_flagged),
+    }
+    print(json.dumps(summary))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="../shared/eval or a .jsonl")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N articles")
     parser.add_argument("--redis-url", default=None, help="default: a private redis-server")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--export", type=Path, help="write originals and variants here, and stop")
+    parser.add_argument("--score", type=Path, help="score these verdicts of a running stage")
     args = parser.parse_args(argv)
     data: Path = args.data
     path = data / "news" / "10kgnad_de.jsonl" if data.is_dir() else data
+    if args.export:
+        return export(path, args.limit, args.seed, args.export)
+    if args.score:
+        return score_verdicts(path, args.limit, args.seed, args.score)
     return asyncio.run(run(path, args.limit, args.redis_url, args.seed))
 
 
