@@ -42,7 +42,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from newsflow.cli.bench import NOOP_COMMAND, Service, _percentile, _text
+from newsflow.cli.bench import NOOP_COMMAND, Service, _percentile, _text, _wait_len
 from newsflow.cli.services import service_command
 from newsflow.shared.events import ArticleEvent, DedupSection
 from newsflow.shared.local_cluster import LocalCluster
@@ -123,28 +123,17 @@ class ClusterBench:
     async def _count(redis: Redis, settings: Settings, name: str) -> int:
         return sum([int(await redis.xlen(s)) for s in settings.partition_streams(name)])
 
+    @staticmethod
     async def _wait(
-        self,
         redis: Redis,
         settings: Settings,
         names: Sequence[str],
         want: int,
         services: Sequence[Service],
-        timeout: float = 600.0,
     ) -> float:
-        started = time.monotonic()
-        while True:
-            have = 0
-            for name in names:
-                have += await self._count(redis, settings, name)
-            if have >= want:
-                return time.monotonic() - started
-            for service in services:
-                if service.proc is not None and service.proc.poll() is not None:
-                    raise RuntimeError(f"{service.name} exited ({service.log})")
-            if time.monotonic() - started > timeout:
-                raise TimeoutError(f"{have}/{want} after {timeout:.0f}s")
-            await asyncio.sleep(0.01)
+        """Seconds until every partition's streams of ``names`` hold ``want`` entries."""
+        streams = [s for name in names for s in settings.partition_streams(name)]
+        return await _wait_len(redis, streams, want, 600, services)
 
     @staticmethod
     async def _write(redis: Redis, settings: Settings, name: str, items: Sequence[Any]) -> None:
