@@ -42,7 +42,14 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from newsflow.cli.bench import NOOP_COMMAND, Service, _percentile, _text, _wait_len
+from newsflow.cli.bench import (
+    BATCH_SIZES,
+    NOOP_COMMAND,
+    Service,
+    _percentile,
+    _text,
+    _wait_len,
+)
 from newsflow.cli.services import service_command
 from newsflow.shared.events import ArticleEvent, DedupSection
 from newsflow.shared.local_cluster import LocalCluster
@@ -78,7 +85,6 @@ class Layout:
             "NEWSFLOW_PARTITIONS": str(self.partitions),
             "NEWSFLOW_STREAM_PREFIX": settings.stream_prefix,
             "NEWSFLOW_KEY_PREFIX": settings.key_prefix,
-            "NEWSFLOW_BATCH_SIZE": "64",
         }
         if self.wait_replicas is not None:
             env["NEWSFLOW_REDIS_WAIT_REPLICAS"] = str(self.wait_replicas)
@@ -103,7 +109,11 @@ class ClusterBench:
 
     def _services(self, layout: Layout, settings: Settings, name: str, count: int) -> list[Service]:
         command = NOOP_COMMAND if name == "noop" else service_command(name)
-        env = {**layout.env(settings), "NEWSFLOW_LOG_LEVEL": "WARNING"}
+        env = {
+            **layout.env(settings),
+            "NEWSFLOW_LOG_LEVEL": "WARNING",
+            "NEWSFLOW_BATCH_SIZE": str(BATCH_SIZES.get(name, BATCH_SIZES["dedup"])),
+        }
         services = [
             Service(name, command, env, self.workdir / f"{name}-{layout.label}-{i}.log")
             for i in range(count)

@@ -91,10 +91,6 @@ class CharRoleTokenizer:
             token.tag_ = roles[token.idx]
         return doc
 
-    def pipe(self, texts: Any, batch_size: int = 1000) -> Any:
-        for text in texts:
-            yield self(text)
-
     def to_bytes(self, **kwargs: Any) -> bytes:
         data: bytes = self.inner.to_bytes(**kwargs)
         return data
