@@ -4,6 +4,7 @@ denied what belongs to another service."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -150,3 +151,80 @@ async def test_services_run_with_their_own_users_and_nothing_more(
         assert acl_redis.passwords[name] not in log, "a password leaked into the logs"
         assert "NOPERM" not in log, f"{name} needed a permission it lacks:\n{log[-2000:]}"
         assert processes.stop(name) == 0
+
+
+def _service_users(acl: AclRedis, prefix: str, key_prefix: str) -> list[list[str]]:
+    """ACL SETUSER arguments of the publisher and the services, rendered from the template as
+    start-redis.sh renders it (SHA-256 password hashes)."""
+    import hashlib
+
+    text = (ROOT / "deploy" / "redis" / "users.acl.template").read_text(encoding="utf-8")
+    text = text.replace("${PREFIX}", prefix).replace("${KEYS}", key_prefix)
+    for user, password in acl.passwords.items():
+        digest = hashlib.sha256(password.encode()).hexdigest()
+        text = text.replace(f"${{{user.upper()}_HASH}}", digest)
+    return [
+        line.split()[1:]
+        for line in text.splitlines()
+        if line.startswith("user ") and line.split()[1] in ("publisher", *SERVICES)
+    ]
+
+
+async def test_services_run_with_their_own_users_on_a_cluster(
+    tmp_path: Path, processes: Processes
+) -> None:
+    """The same users on every node of a 3+3 cluster with 3 partitions: each service reads the
+    slot map, runs its partitions and the shared dedup index with its own user, and is denied
+    another service's partition streams. (The default user stays on here: the local cluster's
+    replication and ``redis-cli --cluster create`` use it.)"""
+    from newsflow.shared.local_cluster import LocalCluster
+    from newsflow.shared.publisher import ArticlePublisher
+    from tests.e2e.test_cluster import _cluster, cluster_settings, env_of, total
+
+    acl = AclRedis(tmp_path)
+    with _cluster() as cluster:
+        assert isinstance(cluster, LocalCluster)
+        settings = cluster_settings(cluster)
+        for port in cluster.ports:
+            node = connect(f"redis://127.0.0.1:{port}/0")
+            for args in _service_users(acl, settings.stream_prefix, settings.key_prefix):
+                await node.execute_command("ACL", "SETUSER", *args)
+            await node.aclose()
+        for name in SERVICES:
+            processes.start_compose_service(
+                name, settings, env_of(settings), secrets_dir=acl.secrets
+            )
+        user_url = cluster.url.replace("redis://", "redis://{user}:{password}@")
+        publisher = settings.model_copy(
+            update={"redis_url": user_url.format(user="publisher", **_pw(acl, "publisher"))}
+        )
+        articles = [
+            {"id": f"acl-c{i}", "title": f"Ferry {i}", "text": f"Clara Duvall opened ferry {i}."}
+            for i in range(9)
+        ]
+        articles.append({"id": "acl-copy", "title": "copy", "text": articles[0]["text"]})
+        async with ArticlePublisher.connect(publisher) as pub:
+            await pub.publish(articles)
+        admin = connect(cluster.url, cluster=True)
+        entity = connect(user_url.format(user="entity", **_pw(acl, "entity")), cluster=True)
+        try:
+            deadline = time.monotonic() + 120
+            while await total(admin, settings, "enriched") < 9:
+                assert time.monotonic() < deadline, "the pipeline did not finish under ACL users"
+                await asyncio.sleep(0.2)
+            assert await total(admin, settings, "duplicates") == 1
+            view = settings.partition(1)
+            await _denied(entity, "XRANGE", view.streams.unique, "-", "+")
+            await _denied(entity, "XADD", view.streams.duplicates, "*", "a", "b")
+            await _denied(entity, "HGETALL", settings.shared_key_prefix("dedup") + "fp")
+        finally:
+            await admin.aclose()
+            await entity.aclose()
+        for name in SERVICES:
+            log = processes.log(name)
+            assert "NOPERM" not in log, f"{name} needed a permission it lacks:\n{log[-2000:]}"
+            assert processes.stop(name) == 0
+
+
+def _pw(acl: AclRedis, user: str) -> dict[str, str]:
+    return {"password": acl.passwords[user]}

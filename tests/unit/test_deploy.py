@@ -186,3 +186,59 @@ def test_bench_breaks_articles_into_lines_of_whole_sentences() -> None:
         "One two.", "Three four?", "Five six!", "Seven eight.",
     ]  # fmt: skip
     assert with_lines([doc], 1)[0]["title"] == "T"
+
+
+def _acl_patterns(prefix: str, keys: str) -> dict[str, list[str]]:
+    """Each user's key patterns in the ACL template, rendered as start-redis.sh does."""
+    text = (ROOT / "deploy" / "redis" / "users.acl.template").read_text(encoding="utf-8")
+    text = text.replace("${PREFIX}", prefix).replace("${KEYS}", keys)
+    users: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if line.startswith("user "):
+            words = line.split()
+            users[words[1]] = [w.split("~", 1)[1] for w in words if "~" in w[:3]]
+    return users
+
+
+def _allowed(patterns: list[str], name: str) -> bool:
+    from fnmatch import fnmatchcase  # Redis glob: * ? [...]; braces are plain characters
+
+    return any(fnmatchcase(name, p) for p in patterns)
+
+
+@pytest.mark.parametrize(
+    ("cluster", "partitions", "prefix"),
+    [(False, 1, ""), (False, 3, ""), (True, 3, ""), (True, 1, "demo."), (False, 6, "demo.")],
+)
+def test_acl_users_reach_every_name_they_use_in_every_layout(
+    cluster: bool, partitions: int, prefix: str
+) -> None:
+    """Every stream and key a service names (each partition's, and the shared dedup index) is
+    in its ACL user's patterns, and no other service's streams or bookkeeping keys are."""
+    from newsflow.shared.rates import _key as rate_key
+    from newsflow.shared.settings import Settings
+
+    settings = Settings(redis_cluster=cluster, partitions=partitions, stream_prefix=prefix)
+    users = _acl_patterns(prefix, settings.key_prefix)
+    reads = {
+        "dedup": ("raw", "unique", "duplicates", "dlq"),
+        "language": ("unique", "language", "dlq"),
+        "entity": ("language", "enriched", "dlq"),
+    }
+    for view in settings.partition_views():
+        names: dict[str, list[str]] = {
+            "publisher": [view.streams.raw, view.streams.dlq, view.key("published", "ab12")],
+        }
+        for service, streams in reads.items():
+            group = view.group(service)
+            names[service] = [getattr(view.streams, s) for s in streams] + [
+                view.key("failures", group),
+                rate_key(view, group, 29_000_000),
+            ]
+        names["dedup"].append(settings.shared_key_prefix("dedup") + "fp")
+        for user, own in names.items():
+            for name in own:
+                assert _allowed(users[user], name), f"{user} cannot reach {name}"
+            for other, theirs in names.items():
+                for name in set(theirs) - set(own):
+                    assert not _allowed(users[user], name), f"{user} reaches {other}'s {name}"
