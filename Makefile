@@ -21,8 +21,8 @@ uv: ## install uv if it is missing
 sync: uv ## create .venv with every package and the dev tools, from uv.lock
 	$(UV) sync --frozen --all-packages
 
-demo: sync ## run the pipeline on a private Redis with sample articles
-	$(UV) run --frozen newsflow demo
+demo: sync ## run the pipeline on a private Redis with sample articles (CLUSTER=1: on a local cluster)
+	$(UV) run --frozen newsflow demo $(if $(CLUSTER),--cluster)
 
 test: sync ## unit, integration (real Redis) and end-to-end tests
 	$(UV) run --frozen pytest -ra $(PYTEST_ARGS)

@@ -1,10 +1,12 @@
-"""Test helpers: deadline-based waiting (never bare sleeps)."""
+"""Test helpers: deadline-based waiting (never bare sleeps); compose variables."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
@@ -59,3 +61,18 @@ async def events(redis: Redis, stream: str) -> list[dict[str, Any]]:
     import json
 
     return [json.loads(fields["event"]) for _, fields in await entries(redis, stream)]
+
+
+_VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
+
+
+def interpolate(value: str, variables: dict[str, str]) -> str:
+    """compose's ``${VAR:-default}`` substitution (what ``docker compose`` does with .env)."""
+    return _VARIABLE.sub(lambda m: variables.get(m.group(1)) or m.group(2) or "", value)
+
+
+def env_file(path: Path) -> dict[str, str]:
+    """The variables of a compose --env-file (KEY=value lines; # comments)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    pairs = [line.split("=", 1) for line in lines if line.strip() and not line.startswith("#")]
+    return {k.strip(): v.strip() for k, v in pairs}

@@ -18,8 +18,18 @@ sed -e "s|\${PREFIX}|${NEWSFLOW_STREAM_PREFIX:-}|g" \
     -e "s|\${ENTITY_HASH}|$(hash entity)|" \
     "${ACL_TEMPLATE:-/etc/newsflow/users.acl.template}" | grep -v '^#' > "$acl"
 chmod 0644 "$acl"  # hashes only; readable by the unprivileged redis user
+# A cluster node (compose profile "cluster") replicates from its primary as REDIS_MASTERUSER,
+# since the default user is off. The password goes in a config file, not on the command line.
+conf=""
+if [ -n "${REDIS_MASTERUSER:-}" ]; then
+  conf=${REPLICATION_CONF:-/tmp/replication.conf}
+  umask 077
+  printf 'masteruser %s\nmasterauth "%s"\n' "$REDIS_MASTERUSER" \
+    "$(cat "$secrets/redis_${REDIS_MASTERUSER}_password")" > "$conf"
+  chown redis "$conf" 2>/dev/null || true  # the official image runs redis-server as redis
+fi
 # In the official image, its entrypoint drops root (chowns /data, runs as user redis).
 if command -v docker-entrypoint.sh >/dev/null 2>&1; then
-  exec docker-entrypoint.sh redis-server --aclfile "$acl" "$@"
+  exec docker-entrypoint.sh redis-server $conf --aclfile "$acl" "$@"
 fi
-exec redis-server --aclfile "$acl" "$@"
+exec redis-server $conf --aclfile "$acl" "$@"

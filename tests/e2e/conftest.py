@@ -19,6 +19,7 @@ import yaml
 from newsflow.cli.services import SERVICES, local_argv
 from newsflow.shared.local_redis import free_port
 from newsflow.shared.settings import Settings
+from tests.helpers import interpolate
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS_MOUNT = "/run/secrets"
@@ -30,9 +31,13 @@ def compose_data() -> dict[str, Any]:
     return data
 
 
-def compose_service(name: str) -> tuple[list[str], dict[str, str]]:
+def compose_service(
+    name: str, variables: dict[str, str] | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """A service's command and environment, compose's variables substituted from
+    ``variables`` (none: every default, as a plain ``docker compose up``)."""
     svc = compose_data()["services"][name]
-    env = {str(k): str(v) for k, v in svc.get("environment", {}).items()}
+    env = {str(k): interpolate(str(v), variables or {}) for k, v in svc["environment"].items()}
     return list(svc["command"]), env
 
 
@@ -67,10 +72,12 @@ class Processes:
         extra_env: dict[str, str] | None = None,
         *,
         secrets_dir: Path | None = None,
+        variables: dict[str, str] | None = None,
     ) -> subprocess.Popen[bytes]:
-        """Compose's command and environment. Docker secrets (/run/secrets/...) are read from
-        ``secrets_dir``; without one (a Redis without ACL users) the credentials are left out."""
-        command, env = compose_service(name)
+        """Compose's command and environment (``variables``: its --env-file's). Docker secrets
+        (/run/secrets/...) are read from ``secrets_dir``; without one (a Redis without ACL
+        users) the credentials are left out."""
+        command, env = compose_service(name, variables)
         if "NEWSFLOW_HEALTH_PORT" in env:  # every local process needs a port of its own
             env["NEWSFLOW_HEALTH_PORT"] = str(free_port())
             self.health_ports[name] = int(env["NEWSFLOW_HEALTH_PORT"])

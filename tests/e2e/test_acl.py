@@ -24,8 +24,8 @@ from newsflow.shared.local_redis import find_redis_server, free_port
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
 from tests.conftest import SettingsFactory
-from tests.e2e.conftest import ROOT, Processes
-from tests.helpers import wait_for_len
+from tests.e2e.conftest import ROOT, Processes, compose_data
+from tests.helpers import env_file, wait_for_len, wait_until
 
 USERS = ("admin", "publisher", "dedup", "language", "entity")
 
@@ -40,6 +40,7 @@ class AclRedis:
             (self.secrets / f"redis_{user}_password").write_text(password + "\n")
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+        self.nodes: list[subprocess.Popen[bytes]] = []  # cluster nodes, when there are
 
     def url(self, user: str) -> str:
         return f"redis://{user}:{self.passwords[user]}@127.0.0.1:{self.port}/0"
@@ -76,9 +77,11 @@ class AclRedis:
         raise AssertionError("ACL Redis did not start")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=10)
+        for proc in [*([self.proc] if self.proc else []), *self.nodes]:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in [*([self.proc] if self.proc else []), *self.nodes]:
+            proc.wait(timeout=10)
 
 
 @pytest.fixture
@@ -153,50 +156,111 @@ async def test_services_run_with_their_own_users_and_nothing_more(
         assert processes.stop(name) == 0
 
 
-def _service_users(acl: AclRedis, prefix: str, key_prefix: str) -> list[list[str]]:
-    """ACL SETUSER arguments of the publisher and the services, rendered from the template as
-    start-redis.sh renders it (SHA-256 password hashes)."""
-    import hashlib
+def _compose_cluster_nodes(acl: AclRedis, tmp: Path, settings: Settings) -> list[int]:
+    """The "cluster" profile's six nodes as processes: each node's compose command through the
+    start script (its ACL users, replication as admin), on a free loopback port instead of
+    its container's 6379 and announcing 127.0.0.1 instead of its service name."""
+    binary = find_redis_server()
+    assert binary
+    services = compose_data()["services"]
+    ports = []
+    for i in range(1, 7):
+        node = services[f"redis-c{i}"]
+        command = list(node["command"])
+        command[command.index("--cluster-announce-hostname") + 1] = "127.0.0.1"
+        port = free_port()
+        folder = tmp / f"node{i}"
+        folder.mkdir()
+        env = {
+            **os.environ,
+            **node["environment"],
+            "PATH": f"{Path(binary).parent}{os.pathsep}{os.environ['PATH']}",
+            "SECRETS_DIR": str(acl.secrets),
+            "ACL_FILE": str(folder / "users.acl"),
+            "ACL_TEMPLATE": str(ROOT / "deploy" / "redis" / "users.acl.template"),
+            "REPLICATION_CONF": str(folder / "replication.conf"),
+            "NEWSFLOW_STREAM_PREFIX": settings.stream_prefix,
+            "NEWSFLOW_KEY_PREFIX": settings.key_prefix,
+        }
+        argv = [str(ROOT / "deploy" / "redis" / "start-redis.sh"), *command,
+                "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder)]  # fmt: skip
+        with (folder / "redis.log").open("wb") as log:
+            acl.nodes.append(subprocess.Popen(argv, env=env, stdout=log, stderr=log))
+        ports.append(port)
+    health = services["redis-c1"]["healthcheck"]["test"][1:]  # compose's healthcheck command
+    for port in ports:
+        deadline = time.monotonic() + 20
+        ping = [*health[:-1], "-p", str(port), health[-1]]
+        while subprocess.run(ping, capture_output=True).stdout.strip() != b"PONG":
+            logs = (tmp / f"node{ports.index(port) + 1}" / "redis.log").read_text()
+            assert time.monotonic() < deadline, f"cluster node on {port} did not answer: {logs}"
+            time.sleep(0.05)
+    return ports
 
-    text = (ROOT / "deploy" / "redis" / "users.acl.template").read_text(encoding="utf-8")
-    text = text.replace("${PREFIX}", prefix).replace("${KEYS}", key_prefix)
-    for user, password in acl.passwords.items():
-        digest = hashlib.sha256(password.encode()).hexdigest()
-        text = text.replace(f"${{{user.upper()}_HASH}}", digest)
-    return [
-        line.split()[1:]
-        for line in text.splitlines()
-        if line.startswith("user ") and line.split()[1] in ("publisher", *SERVICES)
-    ]
+
+def _cluster_init(acl: AclRedis, ports: list[int]) -> subprocess.CompletedProcess[str]:
+    """compose's one-shot ``redis-cluster`` service: its script and environment, the nodes'
+    loopback addresses instead of their service names."""
+    init = compose_data()["services"]["redis-cluster"]
+    binary = find_redis_server()
+    assert binary
+    env = {
+        **os.environ,
+        "PATH": f"{Path(binary).parent}{os.pathsep}{os.environ['PATH']}",
+        "SECRETS_DIR": str(acl.secrets),
+        "REPLICAS": init["environment"]["REPLICAS"],
+        "NODES": " ".join(f"127.0.0.1:{p}" for p in ports),
+    }
+    script = str(ROOT / init["entrypoint"][0].replace("/etc/newsflow/", "deploy/redis/"))
+    return subprocess.run([script], env=env, capture_output=True, text=True, timeout=120)
 
 
-async def test_services_run_with_their_own_users_on_a_cluster(
-    tmp_path: Path, processes: Processes
+async def test_compose_cluster_profile_with_its_own_users(
+    tmp_path: Path, make_settings: SettingsFactory, settings: Settings, processes: Processes
 ) -> None:
-    """The same users on every node of a 3+3 cluster with 3 partitions: each service reads the
-    slot map, runs its partitions and the shared dedup index with its own user, and is denied
-    another service's partition streams. (The default user stays on here: the local cluster's
-    replication and ``redis-cli --cluster create`` use it.)"""
-    from newsflow.shared.local_cluster import LocalCluster
+    """compose's "cluster" profile run as processes: six nodes through the start script (the
+    default user off, replicas authenticating as admin), joined by cluster-init.sh, and the
+    three services with compose's environment under deploy/cluster.env (cluster mode, 3
+    partitions) and their own users: the pipeline runs, each user reaches only its own."""
     from newsflow.shared.publisher import ArticlePublisher
-    from tests.e2e.test_cluster import _cluster, cluster_settings, env_of, total
+    from tests.e2e.test_cluster import total
 
     acl = AclRedis(tmp_path)
-    with _cluster() as cluster:
-        assert isinstance(cluster, LocalCluster)
-        settings = cluster_settings(cluster)
-        for port in cluster.ports:
-            node = connect(f"redis://127.0.0.1:{port}/0")
-            for args in _service_users(acl, settings.stream_prefix, settings.key_prefix):
-                await node.execute_command("ACL", "SETUSER", *args)
-            await node.aclose()
+    try:
+        ports = await asyncio.to_thread(_compose_cluster_nodes, acl, tmp_path, settings)
+        first = await asyncio.to_thread(_cluster_init, acl, ports)
+        assert first.returncode == 0, first.stdout + first.stderr
+        again = await asyncio.to_thread(_cluster_init, acl, ports)
+        assert again.returncode == 0 and "already created" in again.stdout, again.stderr
+
+        variables = env_file(ROOT / "deploy" / "cluster.env")
+        url = f"redis://127.0.0.1:{ports[0]}/0"
+        base = make_settings(
+            redis_url=url,
+            redis_cluster=True,
+            partitions=int(variables["NEWSFLOW_COMPOSE_PARTITIONS"]),
+            stream_prefix=settings.stream_prefix,
+            key_prefix=settings.key_prefix,
+        )
+        admin = connect(acl.url("admin").replace(str(acl.port), str(ports[0])), cluster=True)
+
+        async def replicas_linked() -> bool:
+            up = 0
+            for port in ports:
+                node = connect(acl.url("admin").replace(str(acl.port), str(port)))
+                info = await node.info("replication")
+                await node.aclose()
+                up += info.get("role") == "slave" and info.get("master_link_status") == "up"
+            return up == 3
+
+        await wait_until(replicas_linked, timeout=30)  # replication under the admin user
         for name in SERVICES:
             processes.start_compose_service(
-                name, settings, env_of(settings), secrets_dir=acl.secrets
-            )
-        user_url = cluster.url.replace("redis://", "redis://{user}:{password}@")
-        publisher = settings.model_copy(
-            update={"redis_url": user_url.format(user="publisher", **_pw(acl, "publisher"))}
+                name, base, {"NEWSFLOW_BLOCK_MS": "100"}, secrets_dir=acl.secrets,
+                variables=variables,
+            )  # fmt: skip
+        publisher = base.model_copy(
+            update={"redis_url": acl.url("publisher").replace(str(acl.port), str(ports[0]))}
         )
         articles = [
             {"id": f"acl-c{i}", "title": f"Ferry {i}", "text": f"Clara Duvall opened ferry {i}."}
@@ -205,26 +269,29 @@ async def test_services_run_with_their_own_users_on_a_cluster(
         articles.append({"id": "acl-copy", "title": "copy", "text": articles[0]["text"]})
         async with ArticlePublisher.connect(publisher) as pub:
             await pub.publish(articles)
-        admin = connect(cluster.url, cluster=True)
-        entity = connect(user_url.format(user="entity", **_pw(acl, "entity")), cluster=True)
+        entity = connect(acl.url("entity").replace(str(acl.port), str(ports[0])), cluster=True)
         try:
-            deadline = time.monotonic() + 120
-            while await total(admin, settings, "enriched") < 9:
-                assert time.monotonic() < deadline, "the pipeline did not finish under ACL users"
-                await asyncio.sleep(0.2)
-            assert await total(admin, settings, "duplicates") == 1
-            view = settings.partition(1)
+
+            async def enriched() -> bool:
+                return await total(admin, base, "enriched") >= 9
+
+            await wait_until(enriched, timeout=120)
+            assert await total(admin, base, "duplicates") == 1
+            view = base.partition(1)
             await _denied(entity, "XRANGE", view.streams.unique, "-", "+")
             await _denied(entity, "XADD", view.streams.duplicates, "*", "a", "b")
-            await _denied(entity, "HGETALL", settings.shared_key_prefix("dedup") + "fp")
+            await _denied(entity, "HGETALL", base.shared_key_prefix("dedup") + "fp")
+            anonymous = connect(url, cluster=True)
+            with pytest.raises(Exception, match=r"(?i)auth|noperm|cluster"):
+                await anonymous.xlen(view.streams.raw)
+            await anonymous.aclose()
         finally:
             await admin.aclose()
             await entity.aclose()
         for name in SERVICES:
             log = processes.log(name)
             assert "NOPERM" not in log, f"{name} needed a permission it lacks:\n{log[-2000:]}"
+            assert processes.envs[name]["NEWSFLOW_REDIS_CLUSTER"] == "true"
             assert processes.stop(name) == 0
-
-
-def _pw(acl: AclRedis, user: str) -> dict[str, str]:
-    return {"password": acl.passwords[user]}
+    finally:
+        acl.stop()

@@ -307,3 +307,32 @@ async def test_resharding_mid_run_loses_and_duplicates_nothing(
     finally:
         await redis.aclose()
     processes.stop_pipeline()
+
+
+def test_demo_runs_on_a_private_cluster() -> None:
+    """``newsflow demo --cluster``: the samples through a private 3+3 cluster with 3
+    partitions; the tram story's copies are caught whichever partition each lands on (which
+    copy comes out as the original depends on the partitions' order)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if find_redis_server() is None and os.environ.get("CI", "").lower() != "true":
+        pytest.skip("no redis-server binary")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
+    env["COLUMNS"] = "200"
+    result = subprocess.run(
+        [sys.executable, "-m", "newsflow.cli.main", "demo", "--cluster", "--timeout", "150"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "Started a private Redis Cluster" in out and "3 partitions" in out
+    assert "exact_duplicate of demo-en-tram" in out and "near_duplicate of demo-en-tram" in out
+    assert "dead-lettered at dedup" in out
+    assert "6 enriched, 2 duplicates, 2 dead letters" in out

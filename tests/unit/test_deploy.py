@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from newsflow.cli.services import SERVICES, service_command
+from tests.helpers import env_file, interpolate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,7 +30,8 @@ def test_compose_top_level_keys(compose: dict[str, Any]) -> None:
     allowed = {"services", "volumes", "networks", "configs", "secrets", "name", "include"}
     keys = {k for k in compose if not k.startswith("x-")}
     assert keys <= allowed, keys - allowed
-    assert set(compose["services"]) == {"redis", "prometheus", *SERVICES}
+    cluster = {f"redis-c{i}" for i in range(1, 7)} | {"redis-cluster"}
+    assert set(compose["services"]) == {"redis", "prometheus", *SERVICES, *cluster}
 
 
 def test_optional_prometheus_scrapes_every_service(compose: dict[str, Any]) -> None:
@@ -67,13 +69,18 @@ def test_redis_is_7_with_aof_and_healthcheck(compose: dict[str, Any]) -> None:
 def test_service_definition(compose: dict[str, Any], service: str) -> None:
     svc = compose["services"][service]
     assert svc["command"] == service_command(service), "compose and the CLI must run the same"
-    assert svc["depends_on"] == {"redis": {"condition": "service_healthy"}}
+    assert svc["depends_on"] == {
+        "redis": {"condition": "service_healthy"},
+        # in the "cluster" profile only (required: false): the nodes joined first
+        "redis-cluster": {"condition": "service_completed_successfully", "required": False},
+    }
     assert svc["restart"] in {"unless-stopped", "always", "on-failure"}
     assert svc["build"]["dockerfile"] == "deploy/Dockerfile"
     assert svc["build"]["context"] == "."
     assert svc["build"]["args"]["SERVICE"] == service
-    env = svc["environment"]
+    env = {k: interpolate(str(v), {}) for k, v in svc["environment"].items()}
     assert env["NEWSFLOW_REDIS_URL"] == "redis://redis:6379/0"
+    assert env["NEWSFLOW_REDIS_CLUSTER"] == "false" and env["NEWSFLOW_PARTITIONS"] == "1"
     assert all(k.startswith("NEWSFLOW_") for k in env)
     assert env["NEWSFLOW_REDIS_USERNAME"] == service, "each service has its own ACL user"
     assert env["NEWSFLOW_REDIS_PASSWORD_FILE"] == f"/run/secrets/redis_{service}_password"
@@ -242,3 +249,52 @@ def test_acl_users_reach_every_name_they_use_in_every_layout(
             for other, theirs in names.items():
                 for name in set(theirs) - set(own):
                     assert not _allowed(users[user], name), f"{user} reaches {other}'s {name}"
+
+
+def test_cluster_profile(compose: dict[str, Any]) -> None:
+    """Six nodes alike but for the name each announces, joined by a one-shot service the
+    stages wait for; deploy/cluster.env turns the profile on and the services to cluster mode
+    with one partition per primary."""
+    services = compose["services"]
+    nodes = [f"redis-c{i}" for i in range(1, 7)]
+    base = services["redis"]
+    for name in nodes:
+        node = services[name]
+        assert node["profiles"] == ["cluster"] and node["image"] == base["image"]
+        assert node["entrypoint"] == base["entrypoint"] and node["secrets"] == base["secrets"]
+        assert node["healthcheck"] == base["healthcheck"]
+        assert node["environment"] == {"REDIS_MASTERUSER": "admin"}  # replication auth
+        command = node["command"]
+        assert command[command.index("--cluster-enabled") + 1] == "yes"
+        assert command[command.index("--appendonly") + 1] == "yes"
+        assert command[command.index("--cluster-announce-hostname") + 1] == name
+        assert command[command.index("--cluster-preferred-endpoint-type") + 1] == "hostname"
+        assert (
+            command[: command.index("--cluster-announce-hostname")]
+            == (services["redis-c1"]["command"][: command.index("--cluster-announce-hostname")])
+        )
+    init = services["redis-cluster"]
+    assert init["profiles"] == ["cluster"] and init["restart"] == "no"
+    assert init["entrypoint"] == ["/etc/newsflow/cluster-init.sh"]
+    assert init["environment"]["NODES"].split() == [f"{n}:6379" for n in nodes]
+    assert init["depends_on"] == {n: {"condition": "service_healthy"} for n in nodes}
+    for volume in [*init["volumes"], *services["redis-c1"]["volumes"]]:
+        assert (ROOT / volume.split(":")[0].removeprefix("./")).is_file(), volume
+
+    variables = env_file(ROOT / "deploy" / "cluster.env")
+    assert variables["COMPOSE_PROFILES"] == "cluster"
+    primaries = len(nodes) // (1 + int(init["environment"]["REPLICAS"]))
+    for service in SERVICES:
+        env = {
+            k: interpolate(str(v), variables) for k, v in services[service]["environment"].items()
+        }
+        assert env["NEWSFLOW_REDIS_CLUSTER"] == "true"
+        assert env["NEWSFLOW_PARTITIONS"] == str(primaries)
+        assert env["NEWSFLOW_REDIS_URL"] == "redis://redis-c1:6379/0"
+
+
+def test_cluster_scripts_are_posix_shell() -> None:
+    for script in ("start-redis.sh", "cluster-init.sh"):
+        path = ROOT / "deploy" / "redis" / script
+        assert os.access(path, os.X_OK), f"{script} is not executable"
+        subprocess.run(["sh", "-n", str(path)], check=True)

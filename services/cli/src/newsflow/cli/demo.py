@@ -1,4 +1,8 @@
-"""``newsflow demo``: the whole pipeline on a private Redis with bundled sample articles."""
+"""``newsflow demo``: the whole pipeline on a private Redis with bundled sample articles.
+
+``--cluster``: on a private local Redis Cluster instead (3 primaries, 3 replicas), with one
+partition per primary; the samples' copies land on other partitions than their originals and
+are caught all the same."""
 
 from __future__ import annotations
 
@@ -16,11 +20,13 @@ from newsflow.cli.inputs import read_stream
 from newsflow.cli.render import enriched_table, print_events
 from newsflow.cli.services import SERVICES, ServiceGroup
 from newsflow.cli.streams_io import read_events
+from newsflow.shared.local_cluster import LocalCluster
 from newsflow.shared.local_redis import LocalRedis
 from newsflow.shared.publisher import ArticlePublisher
 from newsflow.shared.redis_streams import session
 from newsflow.shared.settings import Settings
 
+CLUSTER_PARTITIONS = 3  # one per primary of the local cluster
 # A raw entry that is not even JSON: the dedup stage dead-letters it with the reason.
 MALFORMED_ENTRY = {"article": '{"title": "truncated upload", "text": "Half an arti'}
 
@@ -40,12 +46,15 @@ def _tail_log(path: Path, lines: int = 15) -> str:
 async def _wait_for(
     settings: Settings, want_outputs: int, want_dlq: int, group: ServiceGroup, timeout: float
 ) -> None:
-    streams = settings.streams
     async with session(settings.redis_dsn(), cluster=settings.redis_cluster) as redis:
+
+        async def length(name: str) -> int:
+            return sum([int(await redis.xlen(s)) for s in settings.partition_streams(name)])
+
         deadline = time.monotonic() + timeout
         while True:
-            done = await redis.xlen(streams.enriched) + await redis.xlen(streams.duplicates)
-            dlq = await redis.xlen(streams.dlq)
+            done = await length("enriched") + await length("duplicates")
+            dlq = await length("dlq")
             if done >= want_outputs and dlq >= want_dlq:
                 return
             dead = {name: code for name, code in group.poll().items() if code is not None}
@@ -59,10 +68,13 @@ async def _wait_for(
             await asyncio.sleep(0.2)
 
 
-async def _collect(settings: Settings, stream: str) -> list[dict[str, object]]:
+async def _collect(settings: Settings, name: str) -> list[dict[str, object]]:
+    """Every partition's events of stream ``name``, partition by partition."""
     async with session(settings.redis_dsn(), cluster=settings.redis_cluster) as redis:
         return [
-            e async for _, e in read_events(redis, stream, from_start=True, count=None, timeout=0.3)
+            e
+            for stream in settings.partition_streams(name)
+            async for _, e in read_events(redis, stream, from_start=True, count=None, timeout=0.3)
         ]
 
 
@@ -71,21 +83,38 @@ async def _publish(settings: Settings) -> tuple[int, int]:
 
     async with ArticlePublisher.connect(settings) as pub:
         report = await pub.publish(read_stream(io.StringIO(sample_articles()), "demo.jsonl"))
-        await pub.redis.xadd(settings.streams.raw, MALFORMED_ENTRY)  # type: ignore[arg-type]
+        raw = settings.partition(0).streams.raw
+        await pub.redis.xadd(raw, MALFORMED_ENTRY)  # type: ignore[arg-type]
     return report.published + 1, len(report.rejected)
 
 
 async def _cleanup_prefix(settings: Settings) -> None:
     async with session(settings.redis_dsn(), cluster=settings.redis_cluster) as redis:
-        for pattern in (f"{settings.stream_prefix}articles.*", f"{settings.key_prefix}*"):
+        # partitioned names carry a hash tag after the prefix: "demo-1.{p0.0}articles.raw"
+        for pattern in (f"{settings.stream_prefix}*articles.*", f"{settings.key_prefix}*"):
             async for key in redis.scan_iter(match=pattern, count=500):
                 await redis.delete(key)
 
 
-def run_demo(base: Settings, console: Console, *, timeout: float = 180.0) -> int:
-    external = "NEWSFLOW_REDIS_URL" in os.environ
-    local: LocalRedis | None = None
-    if external:
+def run_demo(
+    base: Settings, console: Console, *, timeout: float = 180.0, cluster: bool = False
+) -> int:
+    external = "NEWSFLOW_REDIS_URL" in os.environ and not cluster
+    local: LocalRedis | LocalCluster | None = None
+    if cluster:
+        local = LocalCluster().start()
+        settings = base.model_copy(
+            update={
+                "redis_url": local.url,
+                "redis_cluster": True,
+                "partitions": CLUSTER_PARTITIONS,
+            }
+        )
+        console.print(
+            f"Started a private Redis Cluster (3 primaries, 3 replicas, ports "
+            f"{local.ports[0]}-{local.ports[-1]}) with {CLUSTER_PARTITIONS} partitions"
+        )
+    elif external:
         tag = uuid.uuid4().hex[:8]
         settings = base.model_copy(
             update={"stream_prefix": f"demo-{tag}.", "key_prefix": f"newsflow-demo-{tag}:"}
@@ -102,6 +131,8 @@ def run_demo(base: Settings, console: Console, *, timeout: float = 180.0) -> int
         "NEWSFLOW_STREAM_PREFIX": settings.stream_prefix,
         "NEWSFLOW_KEY_PREFIX": settings.key_prefix,
         "NEWSFLOW_LOG_FORMAT": "json",
+        "NEWSFLOW_REDIS_CLUSTER": str(settings.redis_cluster).lower(),
+        "NEWSFLOW_PARTITIONS": str(settings.partitions),
     }
     group = ServiceGroup(SERVICES, env=env, log_dir=log_dir).start()
     console.print(f"Started services {', '.join(SERVICES)} (logs in {log_dir})")
@@ -113,9 +144,9 @@ def run_demo(base: Settings, console: Console, *, timeout: float = 180.0) -> int
         )
         with console.status("Waiting for the pipeline (the entity service loads its models)…"):
             asyncio.run(_wait_for(settings, published - 1, rejected + 1, group, timeout))
-        enriched = asyncio.run(_collect(settings, settings.streams.enriched))
-        duplicates = asyncio.run(_collect(settings, settings.streams.duplicates))
-        dead = asyncio.run(_collect(settings, settings.streams.dlq))
+        enriched = asyncio.run(_collect(settings, "enriched"))
+        duplicates = asyncio.run(_collect(settings, "duplicates"))
+        dead = asyncio.run(_collect(settings, "dlq"))
         console.print(enriched_table(enriched))
         print_events(console, "articles.duplicates", duplicates)
         print_events(console, "articles.dlq", dead)

@@ -343,11 +343,14 @@ def run(
 def demo(
     ctx: typer.Context,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the pipeline.")] = 180.0,
+    cluster: Annotated[
+        bool, typer.Option(help="On a private local Redis Cluster (3+3 nodes, 3 partitions).")
+    ] = False,
 ) -> None:
     """Run the pipeline on a private Redis with bundled sample articles and print the results."""
     from newsflow.cli.demo import run_demo
 
-    raise typer.Exit(run_demo(_settings(ctx), console, timeout=timeout))
+    raise typer.Exit(run_demo(_settings(ctx), console, timeout=timeout, cluster=cluster))
 
 
 if __name__ == "__main__":
