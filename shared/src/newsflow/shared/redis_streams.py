@@ -20,6 +20,8 @@ from redis.exceptions import (
     TimeoutError,
 )
 
+from newsflow.shared.stream_keys import parse_keys_locally
+
 
 class OutageRetry(Retry):
     """Retries connection errors and timeouts, but never a refused login: a wrong password
@@ -100,7 +102,7 @@ def connect(
         (ConnectionError, TimeoutError) if retry_timeouts else (ConnectionError,)
     )
     if cluster:
-        return cast(
+        cluster_client = cast(
             Redis,
             RedisCluster.from_url(
                 url,
@@ -115,6 +117,8 @@ def connect(
                 ),
             ),
         )
+        parse_keys_locally(cluster_client)
+        return cluster_client
     client = Redis.from_url(
         url,
         decode_responses=False,

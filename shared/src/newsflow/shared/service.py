@@ -37,6 +37,7 @@ from newsflow.shared.reclaim import Reclaimer
 from newsflow.shared.redis_streams import connect, ensure_group, group_info
 from newsflow.shared.settings import Settings
 from newsflow.shared.stage import Stage, StageContext, StageRunner
+from newsflow.shared.stream_keys import parse_keys_locally
 from newsflow.shared.wire import Entry, batch_entry_decoder, batch_entry_parser
 
 
@@ -243,6 +244,8 @@ def build_app(stage: Stage, settings: Settings) -> FastStream:
     async def _after_start() -> None:
         """Models and modules are loaded: freeze them (heap.py), then start the reclaimers and
         the health server (ready from here on)."""
+        # the subscribers' reads: XREADGROUP keys without a COMMAND GETKEYS each (stream_keys.py)
+        parse_keys_locally(getattr(broker, "_connection", None))
         frozen = freeze_startup_heap()
         log.info("start-up heap frozen", objects=frozen)
         state["reclaim_tasks"] = [

@@ -340,9 +340,13 @@ def main(argv: list[str] | None = None) -> int:
     recalls: dict[str, dict[str, Any]] = {}
     single = LocalRedis().start()
     cluster = LocalCluster(directory=workdir / "cluster").start()
+    # The same 3 primaries without their replicas: what cluster mode costs by itself, apart
+    # from the replicas' share of the cores (all on this one machine) and WAIT.
+    bare = LocalCluster(replicas=0, directory=workdir / "cluster-no-replicas").start()
     try:
         layouts = [
             Layout("one node", single.url, False, 1),
+            Layout("cluster N=1 no replicas", bare.url, True, 1),
             Layout("cluster N=1", cluster.url, True, 1),
             Layout("cluster N=3", cluster.url, True, 3),
             Layout("cluster N=6", cluster.url, True, 6),
@@ -367,13 +371,14 @@ def main(argv: list[str] | None = None) -> int:
             figures[layout.label] = fig
             print(f"measured: {layout.label}: p99 {fig.p99_ms:,.0f} ms, dedup "
                   f"{fig.dedup:,.0f}/s", flush=True)  # fmt: skip
-        for layout in layouts[:1] + layouts[2:4]:
+        for layout in [layouts[0], *layouts[3:5]]:  # one node, cluster N=3 and N=6
             out = workdir / f"verdicts-{layout.label.replace(' ', '-')}.jsonl"
             bench.recall(layout, recall_set, out)
             score = _evaluate(news, args.recall_articles, "--score", str(out))
             recalls[layout.label] = json.loads(score.strip().splitlines()[-1])
             print(f"measured: recall {layout.label}", flush=True)
     finally:
+        bare.stop()
         cluster.stop()
         single.stop()
 
@@ -381,22 +386,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nno-op stage, messages/s (total; per process; median of {args.rounds}), and hop "
           f"latency (entry ids: 1 ms resolution) at "
           f"{args.offered:,.0f} msg/s offered:")  # fmt: skip
-    print(f"  {'layout':<22} {'1 proc':>9} {'2 proc':>9} {'per proc':>9} {'x one node':>10} "
+    print(f"  {'layout':<24} {'1 proc':>9} {'2 proc':>9} {'per proc':>9} {'x one node':>10} "
           f"{'p50 ms':>7} {'p99 ms':>7}")  # fmt: skip
     for label, fig in figures.items():
-        print(f"  {label:<22} {fig.noop[1]:>9,.0f} {fig.noop[2]:>9,.0f} {fig.noop[2] / 2:>9,.0f} "
+        print(f"  {label:<24} {fig.noop[1]:>9,.0f} {fig.noop[2]:>9,.0f} {fig.noop[2] / 2:>9,.0f} "
               f"{fig.noop[1] / base.noop[1]:>10.2f} {fig.p50_ms:>7,.1f} "
               f"{fig.p99_ms:>7,.1f}")  # fmt: skip
     print("\ndedup stage, one process (real news, all unique to it):")
     for label, fig in figures.items():
         if fig.dedup:
-            print(f"  {label:<22} {fig.dedup:>9,.0f} articles/s ({fig.dedup / base.dedup:.2f}x "
+            print(f"  {label:<24} {fig.dedup:>9,.0f} articles/s ({fig.dedup / base.dedup:.2f}x "
                   f"one node), {fig.bytes_per_article:,.0f} Redis bytes per remembered "
                   f"article")  # fmt: skip
     print("\ndedup through the running stage, originals then variants (each to its id's "
           "partition):")  # fmt: skip
     for label, r in recalls.items():
-        print(f"  {label:<22} precision {r['precision']:.4f}, recall on J >= 0.8 "
+        print(f"  {label:<24} precision {r['precision']:.4f}, recall on J >= 0.8 "
               f"{r['recall_hi']:.4f} ({r['found_hi']}/{r['hi']}), originals flagged "
               f"{r['originals_flagged']}")  # fmt: skip
     wait_cost = {
@@ -404,13 +409,15 @@ def main(argv: list[str] | None = None) -> int:
         for n in (1, 3)
     }
     cost_n1 = 1 - figures["cluster N=1"].noop[1] / base.noop[1]
+    cost_bare = 1 - figures["cluster N=1 no replicas"].noop[1] / base.noop[1]
     curve = " -> ".join(f"{figures[f'cluster N={n}'].noop[2]:,.0f}" for n in (1, 3, 6))
     recall_gap = max(
         abs(r["recall_hi"] - recalls["one node"]["recall_hi"]) for r in recalls.values()
     )
     print(f"\nbench-cluster took {time.monotonic() - began:,.0f} s")
     print(f"summary: cluster N=1 costs {cost_n1:.0%} of one node's no-op throughput per process "
-          f"(goal <= 15 %) | WAIT costs {wait_cost[1]:.0%} at N=1, {wait_cost[3]:.0%} at N=3 | "
+          f"(goal <= 15 %), {cost_bare:.0%} without replicas | WAIT costs "
+          f"{wait_cost[1]:.0%} at N=1, {wait_cost[3]:.0%} at N=3 | "
           f"2-process no-op total at N=1/3/6: {curve} msg/s | dedup recall gap across "
           f"partitions {recall_gap:.4f} (goal <= 0.01)")  # fmt: skip
     return 0
