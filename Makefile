@@ -10,7 +10,7 @@ DATA ?= ../shared/eval
 
 .PHONY: help uv sync demo test test-unit test-integration test-e2e test-faults lint format clean \
 	eval eval-dedup eval-language calibrate-language eval-entity bench bench-dedup bench-cluster docs \
-	train-ner train-ner-all cluster-up cluster-down
+	train-ner train-ner-all cluster-up cluster-down bench-subscriber
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ bench: sync ## bare libraries, each running stage, no-op stage, pipeline, latenc
 
 bench-dedup: sync ## dedup stage rate beside bare rensa, Redis bytes per article (DATA=...)
 	$(UV) run --frozen python -m newsflow.dedup.bench --data $(DATA)
+
+bench-subscriber: sync ## newsflow.client.Subscriber beside a raw redis-py XREADGROUP consumer
+	$(UV) run --frozen python -m newsflow.cli.bench_subscriber $(BENCH_ARGS)
 
 bench-cluster: sync ## one Redis beside a local 3+3 Redis Cluster at N = 1/3/6 partitions (DATA=...)
 	$(UV) run --frozen python -m newsflow.cli.bench_cluster --data $(DATA) $(BENCH_ARGS)

@@ -336,3 +336,41 @@ def test_demo_runs_on_a_private_cluster() -> None:
     assert "exact_duplicate of demo-en-tram" in out and "near_duplicate of demo-en-tram" in out
     assert "dead-lettered at dedup" in out
     assert "6 enriched, 2 duplicates, 2 dead letters" in out
+
+
+async def test_subscriber_reads_every_partition_of_a_cluster(cluster: LocalCluster) -> None:
+    """newsflow.client.Subscriber unchanged on the cluster layout: every partition's stream (one
+    slot each) read in turn, acknowledged, its dead letters beside their stream."""
+    from newsflow.client import Subscriber
+    from newsflow.shared.events import ArticleEvent, DedupSection
+    from newsflow.shared.wire import encode_event
+
+    settings = cluster_settings(cluster)
+    redis = connect(cluster.url, cluster=True)
+    ids = [f"c{i}" for i in range(60)]
+    try:
+        # first in its partition, so it is met before that partition's events
+        await redis.xadd(settings.partition(2).streams.enriched, {"event": "{broken"})
+        for article_id in ids:
+            event = ArticleEvent(
+                id=article_id,
+                text="Text.",
+                dedup=DedupSection(status="unique", similarity=1.0, fingerprint="f"),
+            )
+            stream = settings.partition_for(article_id).streams.enriched
+            await redis.xadd(stream, encode_event(event))  # type: ignore[arg-type]
+        got = set()
+        async with Subscriber.connect(settings=settings, group="app", block_ms=50) as sub:
+            async for event in sub:
+                got.add(event.id)
+                if len(got) == len(ids):
+                    break
+            assert sub.dead_lettered == 1
+        assert got == set(ids)
+        for view in settings.partition_views():
+            pending = await redis.xpending(view.streams.enriched, "app")
+            assert pending["pending"] == 0
+        letters = await redis.xlen(f"{settings.partition(2).streams.enriched}.app.dlq")
+        assert letters == 1
+    finally:
+        await redis.aclose()

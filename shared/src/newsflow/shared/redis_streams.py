@@ -145,14 +145,15 @@ async def session(url: str, *, cluster: bool = False) -> AsyncIterator[Redis]:
         await client.aclose()
 
 
-async def ensure_group(client: Redis, stream: str, group: str) -> bool:
-    """Create ``group`` on ``stream`` starting at ``0`` (so a backlog is processed).
+async def ensure_group(client: Redis, stream: str, group: str, start: str = "0") -> bool:
+    """Create ``group`` on ``stream`` starting at ``start``: ``0`` (the default, so a backlog
+    is processed) or ``$`` (only entries added from now on).
 
     Returns True when the group was created, False when it already existed. The stream is
     created if missing (MKSTREAM).
     """
     try:
-        await client.xgroup_create(name=stream, groupname=group, id="0", mkstream=True)
+        await client.xgroup_create(name=stream, groupname=group, id=start, mkstream=True)
     except ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise
