@@ -177,3 +177,32 @@ async def test_every_partition_is_read(redis: Redis, make_settings: SettingsFact
 def test_group_names_are_checked(settings: Settings) -> None:
     with pytest.raises(ValueError, match="group"):
         Subscriber.connect(settings=settings, group="{x}")
+
+
+def test_sync_subscriber_for_scripts(settings: Settings) -> None:
+    """The same in synchronous code: a for loop, batches, and the acknowledgements."""
+    import redis as sync_redis
+
+    from newsflow.client import SyncSubscriber
+
+    client = sync_redis.Redis.from_url(settings.redis_url)
+    try:
+        for i in range(12):
+            client.xadd(settings.streams.enriched, _event(f"s{i}"))  # type: ignore[arg-type]
+        got = []
+        with SyncSubscriber.connect(settings=settings, group="script", block_ms=20) as sub:
+            for event in sub:
+                got.append(event.id)
+                if len(got) == 5:
+                    break  # then leaving the block acknowledges the fifth
+        sizes = []
+        with SyncSubscriber.connect(settings=settings, group="script", block_ms=20) as sub:
+            for batch in sub.batches(4):
+                sizes.append(len(batch))
+                if sum(sizes) == 7:
+                    break
+        assert got == [f"s{i}" for i in range(5)] and sizes == [4, 3]
+        pending = client.xpending(settings.streams.enriched, "script")
+        assert pending["pending"] == 0
+    finally:
+        client.close()

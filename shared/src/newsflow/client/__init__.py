@@ -8,9 +8,10 @@ async with Subscriber.connect(url, stream="enriched", group="my-app") as sub:
         ...
 ```
 
-See :class:`newsflow.client.subscriber.Subscriber`.
+See :class:`newsflow.client.subscriber.Subscriber`; :class:`SyncSubscriber` is the same for
+synchronous code (``with`` and ``for``).
 """
 
-from newsflow.client.subscriber import Subscriber
+from newsflow.client.subscriber import Subscriber, SyncSubscriber
 
-__all__ = ["Subscriber"]
+__all__ = ["Subscriber", "SyncSubscriber"]

@@ -32,11 +32,12 @@ stream prefix and partitions come from them, or from ``NEWSFLOW_*`` when none ar
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -380,3 +381,67 @@ class _Batches:
         sub = self.subscriber
         await sub._settle()
         return [d.event for d in await sub._deliver(self.size)]
+
+
+class SyncSubscriber:
+    """:class:`Subscriber` for synchronous code (scripts, notebooks without a running loop):
+    the same options and guarantees, on an event loop of its own.
+
+    ```python
+    with SyncSubscriber.connect(url, group="my-script") as sub:
+        for event in sub:
+            print(event.id)
+    ```
+    """
+
+    def __init__(self, subscriber: Subscriber, loop: asyncio.AbstractEventLoop) -> None:
+        self.subscriber = subscriber
+        self._loop = loop
+
+    @classmethod
+    def connect(
+        cls,
+        url: str | None = None,
+        *,
+        stream: str = "enriched",
+        group: str,
+        settings: Settings | None = None,
+        **options: Any,
+    ) -> SyncSubscriber:
+        loop = asyncio.new_event_loop()
+        try:
+            subscriber = Subscriber.connect(
+                url, stream=stream, group=group, settings=settings, **options
+            )
+        except Exception:
+            loop.close()
+            raise
+        return cls(subscriber, loop)
+
+    def __enter__(self) -> SyncSubscriber:
+        self._loop.run_until_complete(self.subscriber.__aenter__())
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self._loop.run_until_complete(self.subscriber.__aexit__(exc_type, exc, tb))
+        finally:
+            self._loop.close()
+
+    def __iter__(self) -> SyncSubscriber:
+        self.subscriber.__aiter__()
+        return self
+
+    def __next__(self) -> ArticleEvent:
+        return self._loop.run_until_complete(self.subscriber.__anext__())
+
+    def batches(self, size: int) -> Iterator[list[ArticleEvent]]:
+        """Lists of up to ``size`` events, as :meth:`Subscriber.batches`."""
+        batches = self.subscriber.batches(size).__aiter__()
+        while True:
+            yield self._loop.run_until_complete(batches.__anext__())
