@@ -31,7 +31,8 @@ def test_compose_top_level_keys(compose: dict[str, Any]) -> None:
     keys = {k for k in compose if not k.startswith("x-")}
     assert keys <= allowed, keys - allowed
     cluster = {f"redis-c{i}" for i in range(1, 7)} | {"redis-cluster"}
-    assert set(compose["services"]) == {"redis", "prometheus", *SERVICES, *cluster}
+    optional = {"prometheus", "grafana"}
+    assert set(compose["services"]) == {"redis", *optional, *SERVICES, *cluster}
 
 
 def test_optional_prometheus_scrapes_every_service(compose: dict[str, Any]) -> None:
@@ -298,3 +299,42 @@ def test_cluster_scripts_are_posix_shell() -> None:
         path = ROOT / "deploy" / "redis" / script
         assert os.access(path, os.X_OK), f"{script} is not executable"
         subprocess.run(["sh", "-n", str(path)], check=True)
+
+
+def test_grafana_dashboard_reads_metrics_the_services_export(compose: dict[str, Any]) -> None:
+    """The monitoring profile's Grafana: provisioned with the Prometheus datasource and the
+    dashboard, whose every query names metrics a stage's /metrics really has."""
+    import json
+
+    from newsflow.shared.metrics import StageMetrics
+
+    grafana = compose["services"]["grafana"]
+    assert grafana["profiles"] == ["monitoring"] and "prometheus" in grafana["depends_on"]
+    assert all(p.startswith("127.0.0.1:") for p in grafana["ports"]), "localhost only"
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in grafana["volumes"]}
+    provisioning = ROOT / mounts["/etc/grafana/provisioning"].removeprefix("./")
+    boards = ROOT / mounts["/var/lib/grafana/dashboards"].removeprefix("./")
+    (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ]
+    assert source["url"] == "http://prometheus:9090"
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "newsflow.yml").read_text())[
+        "providers"
+    ]
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+    board = json.loads((boards / "newsflow.json").read_text())
+    metrics = StageMetrics("dedup", "articles.raw", "newsflow.dedup")
+    metrics.observe_batch(["1-0"], routed=["articles.unique"], dead_lettered=0, failed=0,
+                          seconds=0.01)  # fmt: skip
+    for gauge in (metrics.lag, metrics.pending):  # set from Redis at scrape time (refresh)
+        gauge.labels("dedup").set(0)
+    metrics.stream_length.labels("articles.raw").set(0)
+    exported = set(re.findall(r"^(newsflow_\w+)", metrics.render().decode(), re.M))
+    queries = [t["expr"] for p in board["panels"] for t in p["targets"]]
+    assert len(queries) >= 8
+    for query in queries:
+        for name in re.findall(r"newsflow_\w+", query):
+            assert name in exported, f"{name} is not a metric the stages export"
+    for panel in board["panels"]:
+        assert panel["datasource"]["uid"] == source["uid"]
+    assert grafana["secrets"] == ["redis_admin_password"]
