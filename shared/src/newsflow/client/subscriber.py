@@ -399,20 +399,11 @@ class SyncSubscriber:
         self._loop = loop
 
     @classmethod
-    def connect(
-        cls,
-        url: str | None = None,
-        *,
-        stream: str = "enriched",
-        group: str,
-        settings: Settings | None = None,
-        **options: Any,
-    ) -> SyncSubscriber:
+    def connect(cls, url: str | None = None, **options: Any) -> SyncSubscriber:
+        """:meth:`Subscriber.connect`'s arguments (``group`` is required)."""
         loop = asyncio.new_event_loop()
         try:
-            subscriber = Subscriber.connect(
-                url, stream=stream, group=group, settings=settings, **options
-            )
+            subscriber = Subscriber.connect(url, **options)
         except Exception:
             loop.close()
             raise
