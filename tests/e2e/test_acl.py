@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from redis.exceptions import NoPermissionError, ResponseError
 
 from newsflow.cli.services import SERVICES
+from newsflow.shared.local_cluster import free_cluster_ports
 from newsflow.shared.local_redis import find_redis_server, free_port
 from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
@@ -163,12 +164,12 @@ def _compose_cluster_nodes(acl: AclRedis, tmp: Path, settings: Settings) -> list
     binary = find_redis_server()
     assert binary
     services = compose_data()["services"]
-    ports = []
-    for i in range(1, 7):
+    ports: list[int] = []
+    # node ports whose cluster-bus port (port + 10000) is free and below 65536
+    for i, port in enumerate(free_cluster_ports(6), start=1):
         node = services[f"redis-c{i}"]
         command = list(node["command"])
         command[command.index("--cluster-announce-hostname") + 1] = "127.0.0.1"
-        port = free_port()
         folder = tmp / f"node{i}"
         folder.mkdir()
         env = {

@@ -98,7 +98,7 @@ class LocalCluster:
         self._own_dir = directory is None
         self.directory = Path(directory or tempfile.mkdtemp(prefix="newsflow-cluster-"))
         count = primaries * (1 + replicas)
-        ports = [base_port + i for i in range(count)] if base_port else _free_ports(count)
+        ports = [base_port + i for i in range(count)] if base_port else free_cluster_ports(count)
         self.nodes = [Node(p, self.directory / str(p)) for p in ports]
 
     @property
@@ -295,7 +295,7 @@ def stop_detached(directory: str | Path, timeout: float = 10.0) -> list[int]:
     return stopped
 
 
-def _free_ports(count: int) -> list[int]:
+def free_cluster_ports(count: int) -> list[int]:
     """``count`` free loopback ports whose cluster-bus ports (port + 10000) are free too."""
     ports: list[int] = []
     while len(ports) < count:
