@@ -9,9 +9,9 @@ replicas, loopback), with the services started by their compose commands:
    with ``WAIT`` off (``NEWSFLOW_REDIS_WAIT_REPLICAS=0``): messages/s in total and per
    process; then paced at a fixed offered load, the hop latency of each message (input entry
    -> output entry, Redis clock) p50 / p99;
-2. the dedup stage (one process) on real news (10kGNAD): articles/s, and the Redis memory per
-   remembered article (MEMORY USAGE of every key under the run's key prefix, on the primaries,
-   over the articles it passed as unique);
+2. the dedup stage (one process) on real news (10kGNAD), in the same rounds: articles/s (the
+   median), and the Redis memory per remembered article (MEMORY USAGE of every key under the
+   run's key prefix, on the primaries, over the articles it passed as unique);
 3. dedup recall: the near-duplicate evaluation's originals, then their edited variants
    (``newsflow.dedup.evaluate --export``, scored by its ``--score``), through the running
    dedup stage, on one node and on the
@@ -355,19 +355,24 @@ def main(argv: list[str] | None = None) -> int:
         ]
         # The no-op runs go in rounds over every layout, the median of each kept: this VM's
         # speed drifts by a third within a minute, more than some differences measured here.
+        # The dedup runs likewise (the layouts with the default WAIT).
         runs: dict[tuple[str, int], list[float]] = {}
+        dedup_runs: dict[str, list[tuple[float, float]]] = {}
         for _ in range(args.rounds):
             for layout in layouts:
                 for processes in (1, 2):
                     rate = bench.noop(layout, processes)
                     runs.setdefault((layout.label, processes), []).append(rate)
-        print(f"measured: no-op, {args.rounds} rounds", flush=True)
+                if layout.wait_replicas is None:
+                    dedup_runs.setdefault(layout.label, []).append(bench.dedup(layout, rows))
+        print(f"measured: no-op and dedup, {args.rounds} rounds", flush=True)
         for layout in layouts:
             noop = {p: statistics.median(runs[layout.label, p]) for p in (1, 2)}
             hops = bench.latency(layout)
             fig = Figures(noop, _percentile(hops, 50) * 1000, _percentile(hops, 99) * 1000)
-            if layout.wait_replicas is None:
-                fig.dedup, fig.bytes_per_article = bench.dedup(layout, rows)
+            if layout.label in dedup_runs:
+                fig.dedup = statistics.median(r for r, _ in dedup_runs[layout.label])
+                fig.bytes_per_article = statistics.median(b for _, b in dedup_runs[layout.label])
             figures[layout.label] = fig
             print(f"measured: {layout.label}: p99 {fig.p99_ms:,.0f} ms, dedup "
                   f"{fig.dedup:,.0f}/s", flush=True)  # fmt: skip
@@ -392,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {label:<24} {fig.noop[1]:>9,.0f} {fig.noop[2]:>9,.0f} {fig.noop[2] / 2:>9,.0f} "
               f"{fig.noop[1] / base.noop[1]:>10.2f} {fig.p50_ms:>7,.1f} "
               f"{fig.p99_ms:>7,.1f}")  # fmt: skip
-    print("\ndedup stage, one process (real news, all unique to it):")
+    print(f"\ndedup stage, one process (real news, all unique to it; median of {args.rounds}):")
     for label, fig in figures.items():
         if fig.dedup:
             print(f"  {label:<24} {fig.dedup:>9,.0f} articles/s ({fig.dedup / base.dedup:.2f}x "
