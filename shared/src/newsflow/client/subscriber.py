@@ -47,7 +47,7 @@ from redis.asyncio.cluster import RedisCluster
 
 from newsflow.shared.errors import InvalidPayload
 from newsflow.shared.events import ArticleEvent
-from newsflow.shared.redis_streams import connect, ensure_group
+from newsflow.shared.redis_streams import as_text, claim_idle, connect, ensure_group
 from newsflow.shared.settings import Settings
 from newsflow.shared.wire import decode_event, decode_fields
 
@@ -188,9 +188,8 @@ class Subscriber:
         done, self._current = self._current, []
         if not done:
             return
-        if not self._settled:
-            self._settled_since = time.monotonic()
-        self._settled += done
+        for delivery in done:
+            self._add_settled(delivery)
         if time.monotonic() - self._settled_since >= self.ack_interval_ms / 1000:
             await self._flush()
 
@@ -241,8 +240,7 @@ class Subscriber:
                 delivery = await self._accept(stream, entry_id, fields)
                 if delivery is not None:
                     if any(d.event.id == delivery.event.id for d in out):  # twice in a batch
-                        self.skipped += 1
-                        await self.redis.xack(stream, self.group, entry_id)
+                        self._skip(delivery)
                         continue
                     out.append(delivery)
         self._current = out
@@ -254,11 +252,21 @@ class Subscriber:
         except InvalidPayload as exc:
             await self._dead_letter(stream, entry_id, fields, f"not a valid event: {exc}")
             return None
+        delivery = _Delivery(stream, entry_id, event)
         if await self._already_done(event.id):
-            self.skipped += 1
-            await self.redis.xack(stream, self.group, entry_id)
+            self._skip(delivery)
             return None
-        return _Delivery(stream, entry_id, event)
+        return delivery
+
+    def _skip(self, delivery: _Delivery) -> None:
+        """A redelivered article: acknowledged with the next group, no body sees it."""
+        self.skipped += 1
+        self._add_settled(delivery)
+
+    def _add_settled(self, delivery: _Delivery) -> None:
+        if not self._settled:
+            self._settled_since = time.monotonic()
+        self._settled.append(delivery)
 
     async def _look_up_seen(self) -> None:
         """Which of the buffer's article ids are seen already: one round trip a read."""
@@ -311,38 +319,28 @@ class Subscriber:
             block=block,
         )
         for raw_stream, entries in reply or []:
-            stream = raw_stream.decode() if isinstance(raw_stream, bytes) else str(raw_stream)
+            stream = as_text(raw_stream)
             for raw_id, raw_fields in entries:
-                entry_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
-                self._buffer.append((stream, entry_id, decode_fields(raw_fields), 0))
+                self._buffer.append((stream, as_text(raw_id), decode_fields(raw_fields), 0))
 
     async def _reclaim(self, stream: str) -> None:
         """Take over entries the group's consumers left pending too long; those delivered
-        ``max_deliveries`` times already go to the dead-letter stream instead."""
-        reply: Any = await self.redis.xautoclaim(
-            stream, self.group, self.consumer, self.reclaim_idle_ms, "0-0", count=self.count
-        )
-        claimed = [(i, f) for i, f in reply[1] if f is not None]  # deleted entries: None
-        if not claimed:
-            return
-        ids = [i.decode() if isinstance(i, bytes) else str(i) for i, _ in claimed]
-        pending = await self.redis.xpending_range(
-            stream, self.group, min=min(ids, key=_order), max=max(ids, key=_order),
-            count=len(ids) + 1000, consumername=self.consumer,
+        ``max_deliveries`` times already go to the dead-letter stream instead, and those
+        deleted from the stream meanwhile are acknowledged."""
+        claimed = await claim_idle(
+            self.redis, stream, self.group, self.consumer,
+            min_idle_ms=self.reclaim_idle_ms, count=self.count,
         )  # fmt: skip
-        times = {
-            (p["message_id"].decode() if isinstance(p["message_id"], bytes) else p["message_id"]):
-            int(p["times_delivered"])
-            for p in pending
-        }  # fmt: skip
-        for entry_id, (_, raw_fields) in zip(ids, claimed, strict=True):
-            fields = decode_fields(raw_fields)
-            delivered = times.get(entry_id, 1) - 1  # XAUTOCLAIM counted this delivery too
+        if claimed.deleted:
+            await self.redis.xack(stream, self.group, *claimed.deleted)
+        for entry in claimed.entries:
+            # XAUTOCLAIM counted this delivery too
+            delivered = claimed.deliveries.get(entry.entry_id, 1) - 1
             if delivered >= self.max_deliveries:
                 reason = f"delivered {delivered} times without its handler finishing"
-                await self._dead_letter(stream, entry_id, fields, reason)
+                await self._dead_letter(stream, entry.entry_id, entry.fields, reason)
             else:
-                self._buffer.append((stream, entry_id, fields, delivered))
+                self._buffer.append((stream, entry.entry_id, entry.fields, delivered))
 
     async def _dead_letter(
         self, stream: str, entry_id: str, fields: dict[str, str], reason: str
@@ -359,11 +357,6 @@ class Subscriber:
         pipe.xack(stream, self.group, entry_id)
         await pipe.execute()
         self.dead_lettered += 1
-
-
-def _order(entry_id: str) -> tuple[int, int]:
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq or 0)
 
 
 class _Batches:

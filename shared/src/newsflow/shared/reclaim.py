@@ -16,18 +16,12 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Collection
-from typing import Any
 
 import structlog
 from redis.exceptions import ResponseError
 
-from newsflow.shared.redis_streams import forget_idle_consumers, trim_consumed
+from newsflow.shared.redis_streams import claim_idle, forget_idle_consumers, trim_consumed
 from newsflow.shared.stage import StageRunner
-from newsflow.shared.wire import Entry, decode_fields
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class Reclaimer:
@@ -61,44 +55,22 @@ class Reclaimer:
         self.log = structlog.get_logger("newsflow.reclaim")
         self.reclaimed_total = 0
 
-    async def _delivery_counts(self, ids: list[str]) -> dict[str, int]:
-        rows = await self.redis.xpending_range(
-            self.stream,
-            self.group,
-            min=ids[0],
-            max=ids[-1],
-            count=len(ids) * 4 + 100,
-            consumername=self.consumer,
-        )
-        return {_text(r["message_id"]): int(r["times_delivered"]) for r in rows}
-
     async def reclaim_once(self) -> int:
         """One pass over the whole pending list; returns how many entries were reclaimed."""
         start = "0-0"
         reclaimed = 0
         while True:
-            response = await self.redis.xautoclaim(
-                self.stream,
-                self.group,
-                self.consumer,
-                min_idle_time=self.min_idle_ms,
-                start_id=start,
-                count=self.count,
-            )
-            next_id, claimed = _text(response[0]), response[1]
-            deleted = [_text(i) for i in response[2]] if len(response) > 2 else []
-            entries = []
-            for entry_id, fields in claimed:
-                if fields is None:  # deleted from the stream while pending (Redis 6.2 form)
-                    deleted.append(_text(entry_id))
-                else:
-                    entries.append(Entry(_text(entry_id), decode_fields(fields)))
+            claimed = await claim_idle(
+                self.redis, self.stream, self.group, self.consumer,
+                min_idle_ms=self.min_idle_ms, count=self.count, start=start,
+            )  # fmt: skip
+            next_id, entries, deleted = claimed.next_id, claimed.entries, claimed.deleted
             if deleted:
                 # Trimmed or deleted while pending: nothing left to process.
                 await self.redis.xack(self.stream, self.group, *deleted)
                 self.log.warning("pending entries no longer in the stream", ids=deleted[:20])
             if entries:
-                counts = await self._delivery_counts([e.entry_id for e in entries])
+                counts = claimed.deliveries
                 exhausted = {
                     e.entry_id: counts[e.entry_id]
                     for e in entries

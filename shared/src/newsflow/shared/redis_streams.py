@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, cast
 
 import hiredis
@@ -21,6 +22,7 @@ from redis.exceptions import (
 )
 
 from newsflow.shared.stream_keys import parse_keys_locally
+from newsflow.shared.wire import Entry, decode_fields
 
 
 class OutageRetry(Retry):
@@ -135,6 +137,59 @@ def connect(
     return client
 
 
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """One XAUTOCLAIM page: the entries taken over (in id order), those deleted from the
+    stream while pending, each taken-over entry's delivery count (this claim included), and
+    where the next page starts ("0-0": the pending list has been gone through)."""
+
+    entries: list[Entry]
+    deleted: list[str]
+    deliveries: dict[str, int]
+    next_id: str
+
+
+def as_text(value: Any) -> str:
+    """A reply value (bytes unless the client decodes) as text."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def claim_idle(
+    client: Redis,
+    stream: str,
+    group: str,
+    consumer: str,
+    *,
+    min_idle_ms: int,
+    count: int,
+    start: str = "0-0",
+) -> Claimed:
+    """Take over for ``consumer`` the entries of ``group`` pending longer than
+    ``min_idle_ms`` (XAUTOCLAIM), with their delivery counts (XPENDING, one call a page)."""
+    response = await client.xautoclaim(
+        stream, group, consumer, min_idle_time=min_idle_ms, start_id=start, count=count
+    )
+    deleted = [as_text(i) for i in response[2]] if len(response) > 2 else []
+    entries = []
+    for entry_id, fields in response[1]:
+        if fields is None:  # deleted from the stream while pending (Redis 6.2 form)
+            deleted.append(as_text(entry_id))
+        else:
+            entries.append(Entry(as_text(entry_id), decode_fields(fields)))
+    deliveries: dict[str, int] = {}
+    if entries:
+        rows = await client.xpending_range(
+            stream,
+            group,
+            min=entries[0].entry_id,
+            max=entries[-1].entry_id,
+            count=len(entries) * 4 + 100,
+            consumername=consumer,
+        )
+        deliveries = {as_text(r["message_id"]): int(r["times_delivered"]) for r in rows}
+    return Claimed(entries, deleted, deliveries, as_text(response[0]))
+
+
 @asynccontextmanager
 async def session(url: str, *, cluster: bool = False) -> AsyncIterator[Redis]:
     """A client for the duration of a block (CLI commands, tools), closed afterwards."""
@@ -159,6 +214,11 @@ async def ensure_group(client: Redis, stream: str, group: str, start: str = "0")
             raise
         return False
     return True
+
+
+async def total_length(client: Redis, streams: Collection[str]) -> int:
+    """XLEN summed over ``streams`` (every partition's stream of a name: one slot each)."""
+    return sum([int(await client.xlen(stream)) for stream in streams])
 
 
 async def group_info(client: Redis, stream: str) -> list[dict[str, Any]]:

@@ -54,7 +54,7 @@ from newsflow.cli.services import service_command
 from newsflow.shared.events import ArticleEvent, DedupSection
 from newsflow.shared.local_cluster import LocalCluster
 from newsflow.shared.local_redis import LocalRedis
-from newsflow.shared.redis_streams import session
+from newsflow.shared.redis_streams import session, total_length
 from newsflow.shared.settings import Settings
 from newsflow.shared.wire import encode_event
 
@@ -131,7 +131,7 @@ class ClusterBench:
 
     @staticmethod
     async def _count(redis: Redis, settings: Settings, name: str) -> int:
-        return sum([int(await redis.xlen(s)) for s in settings.partition_streams(name)])
+        return await total_length(redis, settings.partition_streams(name))
 
     @staticmethod
     async def _wait(

@@ -23,7 +23,7 @@ from newsflow.cli.streams_io import read_events
 from newsflow.shared.local_cluster import LocalCluster
 from newsflow.shared.local_redis import LocalRedis
 from newsflow.shared.publisher import ArticlePublisher
-from newsflow.shared.redis_streams import session
+from newsflow.shared.redis_streams import session, total_length
 from newsflow.shared.settings import Settings
 
 CLUSTER_PARTITIONS = 3  # one per primary of the local cluster
@@ -49,7 +49,7 @@ async def _wait_for(
     async with session(settings.redis_dsn(), cluster=settings.redis_cluster) as redis:
 
         async def length(name: str) -> int:
-            return sum([int(await redis.xlen(s)) for s in settings.partition_streams(name)])
+            return await total_length(redis, settings.partition_streams(name))
 
         deadline = time.monotonic() + timeout
         while True:
