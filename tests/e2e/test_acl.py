@@ -31,6 +31,13 @@ from tests.helpers import env_file, wait_for_len, wait_until
 USERS = ("admin", "publisher", "dedup", "language", "entity")
 
 
+def _redis_path() -> str:
+    """PATH with the redis-server (and its redis-cli) the scripts run first."""
+    binary = find_redis_server()
+    assert binary
+    return f"{Path(binary).parent}{os.pathsep}{os.environ['PATH']}"
+
+
 class AclRedis:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
@@ -47,11 +54,9 @@ class AclRedis:
         return f"redis://{user}:{self.passwords[user]}@127.0.0.1:{self.port}/0"
 
     def start(self, prefix: str, key_prefix: str) -> None:
-        binary = find_redis_server()
-        assert binary
         env = {
             **os.environ,
-            "PATH": f"{Path(binary).parent}{os.pathsep}{os.environ['PATH']}",
+            "PATH": _redis_path(),
             "SECRETS_DIR": str(self.secrets),
             "ACL_FILE": str(self.tmp / "users.acl"),
             "ACL_TEMPLATE": str(ROOT / "deploy" / "redis" / "users.acl.template"),
@@ -161,8 +166,6 @@ def _compose_cluster_nodes(acl: AclRedis, tmp: Path, settings: Settings) -> list
     """The "cluster" profile's six nodes as processes: each node's compose command through the
     start script (its ACL users, replication as admin), on a free loopback port instead of
     its container's 6379 and announcing 127.0.0.1 instead of its service name."""
-    binary = find_redis_server()
-    assert binary
     services = compose_data()["services"]
     ports: list[int] = []
     # node ports whose cluster-bus port (port + 10000) is free and below 65536
@@ -175,7 +178,7 @@ def _compose_cluster_nodes(acl: AclRedis, tmp: Path, settings: Settings) -> list
         env = {
             **os.environ,
             **node["environment"],
-            "PATH": f"{Path(binary).parent}{os.pathsep}{os.environ['PATH']}",
+            "PATH": _redis_path(),
             "SECRETS_DIR": str(acl.secrets),
             "ACL_FILE": str(folder / "users.acl"),
             "ACL_TEMPLATE": str(ROOT / "deploy" / "redis" / "users.acl.template"),
@@ -203,11 +206,9 @@ def _cluster_init(acl: AclRedis, ports: list[int]) -> subprocess.CompletedProces
     """compose's one-shot ``redis-cluster`` service: its script and environment, the nodes'
     loopback addresses instead of their service names."""
     init = compose_data()["services"]["redis-cluster"]
-    binary = find_redis_server()
-    assert binary
     env = {
         **os.environ,
-        "PATH": f"{Path(binary).parent}{os.pathsep}{os.environ['PATH']}",
+        "PATH": _redis_path(),
         "SECRETS_DIR": str(acl.secrets),
         "REPLICAS": init["environment"]["REPLICAS"],
         "NODES": " ".join(f"127.0.0.1:{p}" for p in ports),
