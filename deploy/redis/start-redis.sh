@@ -16,6 +16,7 @@ sed -e "s|\${PREFIX}|${NEWSFLOW_STREAM_PREFIX:-}|g" \
     -e "s|\${DEDUP_HASH}|$(hash dedup)|" \
     -e "s|\${LANGUAGE_HASH}|$(hash language)|" \
     -e "s|\${ENTITY_HASH}|$(hash entity)|" \
+    -e "s|\${WEB_HASH}|$(hash web)|" \
     "${ACL_TEMPLATE:-/etc/newsflow/users.acl.template}" | grep -v '^#' > "$acl"
 chmod 0644 "$acl"  # hashes only; readable by the unprivileged redis user
 # A cluster node (compose profile "cluster") replicates from its primary as REDIS_MASTERUSER,

@@ -12,8 +12,10 @@ import shutil
 import signal
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -28,7 +30,7 @@ from tests.conftest import SettingsFactory
 from tests.e2e.conftest import ROOT, Processes, compose_data
 from tests.helpers import env_file, wait_for_len, wait_until
 
-USERS = ("admin", "publisher", "dedup", "language", "entity")
+USERS = ("admin", "publisher", "dedup", "language", "entity", "web")
 
 
 def _redis_path() -> str:
@@ -117,6 +119,10 @@ async def test_services_run_with_their_own_users_and_nothing_more(
     s = base.streams
     for name in SERVICES:
         processes.start_compose_service(name, base, secrets_dir=acl_redis.secrets)
+    web_port = free_port()
+    processes.start_compose_service(
+        "web", base, {"NEWSFLOW_WEB_PORT": str(web_port)}, secrets_dir=acl_redis.secrets
+    )
 
     publisher = connect(acl_redis.url("publisher"))
     admin = connect(acl_redis.url("admin"))
@@ -147,6 +153,25 @@ async def test_services_run_with_their_own_users_and_nothing_more(
         await _denied(entity, "FLUSHALL")
         await _denied(entity, "KEYS", "*")
         await _denied(dedup, "CONFIG", "GET", "requirepass")
+
+        # The live page reads everything with its read-only user, and can write nothing.
+        async def page_shows_the_article() -> bool:
+            metrics, articles = await asyncio.to_thread(_web_state, web_port)
+            return metrics.get("error") is None and [a["id"] for a in articles] == ["acl-1"]
+
+        await wait_until(page_shows_the_article, timeout=30, what="the page under its own user")
+        web = connect(acl_redis.url("web"))
+        try:
+            await _denied(web, "XADD", s.enriched, "*", "a", "b")
+            await _denied(web, "XGROUP", "CREATE", s.enriched, "peek", "0")
+            await _denied(web, "XREADGROUP", "GROUP", base.group("entity"), "x",
+                          "STREAMS", s.language, ">")  # fmt: skip
+            await _denied(web, "DEL", s.raw)
+            await _denied(web, "XTRIM", s.dlq, "MAXLEN", "0")
+            await _denied(web, "GET", f"{base.key_prefix}dedup:fp:x")
+            await _denied(web, "HGETALL", f"{base.key_prefix}failures:{base.group('entity')}")
+        finally:
+            await web.aclose()
         # The default user is off: no access without a password.
         anonymous = connect(f"redis://127.0.0.1:{acl_redis.port}/0")
         with pytest.raises(Exception, match=r"(?i)auth|noperm"):
@@ -155,11 +180,23 @@ async def test_services_run_with_their_own_users_and_nothing_more(
     finally:
         for c in (publisher, admin, *clients.values()):
             await c.aclose()
-    for name in SERVICES:
+    for name in (*SERVICES, "web"):
         log = processes.log(name)
         assert acl_redis.passwords[name] not in log, "a password leaked into the logs"
         assert "NOPERM" not in log, f"{name} needed a permission it lacks:\n{log[-2000:]}"
         assert processes.stop(name) == 0
+
+
+def _web_state(port: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The page's /api/metrics and /api/articles (empty while it is not answering yet)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/metrics", timeout=2) as r:
+            metrics = json.loads(r.read())
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/articles", timeout=2) as r:
+            articles = json.loads(r.read())["articles"]
+    except OSError:
+        return {"error": "not answering"}, []
+    return metrics, articles
 
 
 def _compose_cluster_nodes(acl: AclRedis, tmp: Path, settings: Settings) -> list[int]:
@@ -261,6 +298,11 @@ async def test_compose_cluster_profile_with_its_own_users(
                 name, base, {"NEWSFLOW_BLOCK_MS": "100"}, secrets_dir=acl.secrets,
                 variables=variables,
             )  # fmt: skip
+        web_port = free_port()
+        processes.start_compose_service(
+            "web", base, {"NEWSFLOW_WEB_PORT": str(web_port)}, secrets_dir=acl.secrets,
+            variables=variables,
+        )  # fmt: skip
         publisher = base.model_copy(
             update={"redis_url": acl.url("publisher").replace(str(acl.port), str(ports[0]))}
         )
@@ -279,6 +321,17 @@ async def test_compose_cluster_profile_with_its_own_users(
 
             await wait_until(enriched, timeout=120)
             assert await total(admin, base, "duplicates") == 1
+
+            async def page_shows_all() -> bool:  # every partition, under the web user
+                metrics, articles = await asyncio.to_thread(_web_state, web_port)
+                return (
+                    metrics.get("error") is None
+                    and metrics["partitions"] == 3
+                    and metrics["streams"]["duplicates"] == 1
+                    and len(articles) == 9
+                )
+
+            await wait_until(page_shows_all, timeout=30, what="the page on the cluster")
             view = base.partition(1)
             await _denied(entity, "XRANGE", view.streams.unique, "-", "+")
             await _denied(entity, "XADD", view.streams.duplicates, "*", "a", "b")
@@ -290,7 +343,7 @@ async def test_compose_cluster_profile_with_its_own_users(
         finally:
             await admin.aclose()
             await entity.aclose()
-        for name in SERVICES:
+        for name in (*SERVICES, "web"):
             log = processes.log(name)
             assert "NOPERM" not in log, f"{name} needed a permission it lacks:\n{log[-2000:]}"
             assert processes.envs[name]["NEWSFLOW_REDIS_CLUSTER"] == "true"

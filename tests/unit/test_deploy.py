@@ -31,7 +31,7 @@ def test_compose_top_level_keys(compose: dict[str, Any]) -> None:
     keys = {k for k in compose if not k.startswith("x-")}
     assert keys <= allowed, keys - allowed
     cluster = {f"redis-c{i}" for i in range(1, 7)} | {"redis-cluster"}
-    optional = {"prometheus", "grafana"}
+    optional = {"prometheus", "grafana", "web"}
     assert set(compose["services"]) == {"redis", *optional, *SERVICES, *cluster}
 
 
@@ -159,6 +159,9 @@ def test_images_carry_only_their_own_dependencies() -> None:
             f"services/{own}"
         }
         assert not deps & others, "an image holds only its own service package"
+    cli = _exported("newsflow-cli")  # the web service's image: the CLI and the page
+    assert {"starlette", "uvicorn", "shared", "services/cli"} <= cli
+    assert not {"spacy", "fasttext-predict", "services/dedup", "services/entity"} & cli
 
 
 def test_bench_reads_in_the_batches_compose_sets(compose: dict[str, Any]) -> None:
@@ -250,6 +253,65 @@ def test_acl_users_reach_every_name_they_use_in_every_layout(
             for other, theirs in names.items():
                 for name in set(theirs) - set(own):
                     assert not _allowed(users[user], name), f"{user} reaches {other}'s {name}"
+
+
+def test_web_user_only_reads() -> None:
+    """The live page's ACL user: every stream of every partition and the per-minute counters,
+    read-only (%R~), with commands that read and nothing else."""
+    from newsflow.shared.rates import _key as rate_key
+    from newsflow.shared.settings import Settings
+
+    text = (ROOT / "deploy" / "redis" / "users.acl.template").read_text(encoding="utf-8")
+    (line,) = [w for w in text.splitlines() if w.startswith("user web ")]
+    words = line.split()
+    assert all(w.startswith("%R~") for w in words if "~" in w[:3]), "read-only key patterns"
+    commands = {w for w in words if w.startswith("+")}
+    assert commands == {
+        "+@connection", "+cluster|slots", "+cluster|shards", "+cluster|nodes", "+cluster|info",
+        "+xinfo", "+xrange", "+xrevrange", "+xlen", "+xpending", "+mget", "+exists", "+time",
+    }  # fmt: skip
+    for cluster_mode, partitions, prefix in ((False, 1, ""), (True, 3, "demo."), (False, 4, "")):
+        settings = Settings(redis_cluster=cluster_mode, partitions=partitions, stream_prefix=prefix)
+        web = _acl_patterns(prefix, settings.key_prefix)["web"]
+        for view in settings.partition_views():
+            for stream in view.streams.all():
+                assert _allowed(web, stream), stream
+                assert _allowed(web, f"{stream}.my-app.dlq"), "a subscriber's dead letters"
+            for stage in ("dedup", "language", "entity"):
+                assert _allowed(web, rate_key(view, view.group(stage), 29_000_000))
+                assert not _allowed(web, view.key("failures", view.group(stage)))
+            assert not _allowed(web, view.key("published", "ab12"))
+        assert not _allowed(web, settings.shared_key_prefix("dedup") + "fp")
+
+
+def test_web_service(compose: dict[str, Any]) -> None:
+    """The live page: the CLI image running `newsflow web` with its own read-only user, on the
+    host's loopback only, pointed at the same Redis as the stages in both layouts."""
+    from newsflow.shared.settings import Settings
+
+    svc = compose["services"]["web"]
+    assert svc["command"] == ["newsflow", "web"]
+    assert svc["build"] == {"context": ".", "dockerfile": "deploy/Dockerfile",
+                            "args": {"SERVICE": "cli"}}  # fmt: skip
+    assert svc["depends_on"] == compose["services"]["dedup"]["depends_on"]
+    env = {k: interpolate(str(v), {}) for k, v in svc["environment"].items()}
+    settings = Settings(**{k.removeprefix("NEWSFLOW_").lower(): v for k, v in env.items()})
+    assert settings.redis_username == "web"
+    assert env["NEWSFLOW_REDIS_PASSWORD_FILE"] == "/run/secrets/redis_web_password"
+    assert svc["secrets"] == ["redis_web_password"] and "redis_web_password" in compose["secrets"]
+    assert "redis_web_password" in compose["x-redis-secrets"], "the Redis start script hashes it"
+    (port,) = svc["ports"]
+    assert port == f"127.0.0.1:{settings.web_port}:{settings.web_port}", "loopback only"
+    health = " ".join(svc["healthcheck"]["test"])
+    assert "/healthz" in health and "NEWSFLOW_WEB_PORT" in health
+    for variables in ({}, env_file(ROOT / "deploy" / "cluster.env")):
+        for name in ("NEWSFLOW_REDIS_URL", "NEWSFLOW_REDIS_CLUSTER", "NEWSFLOW_PARTITIONS"):
+            ours = interpolate(str(svc["environment"][name]), variables)
+            stage = interpolate(str(compose["services"]["dedup"]["environment"][name]), variables)
+            assert ours == stage, name
+    example = env_file(ROOT / "deploy" / "secrets.env.example")
+    for secret in compose["secrets"].values():
+        assert secret["environment"] in example, secret
 
 
 def test_cluster_profile(compose: dict[str, Any]) -> None:

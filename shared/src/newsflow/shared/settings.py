@@ -244,6 +244,24 @@ class Settings(BaseSettings):
         le=64,
         description="NER worker processes per replica; 0 = one per CPU core.",
     )
+    web_host: str = Field(
+        default="127.0.0.1",
+        description="Address `newsflow web` binds to (localhost only unless set).",
+    )
+    web_port: int = Field(default=8000, ge=0, le=65535, description="Port of `newsflow web`.")
+    web_interval_s: float = Field(
+        default=1.0,
+        ge=0.1,
+        le=60.0,
+        description="How often the live page reads the pipeline's state and new articles.",
+    )
+    web_articles: int = Field(
+        default=200,
+        ge=1,
+        le=5_000,
+        description="Latest enriched and duplicate events the live page holds (its story view "
+        "shows a cluster's copies among these).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 

@@ -167,6 +167,30 @@ def status(
         pass
 
 
+@app.command()
+def web(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default NEWSFLOW_WEB_HOST: localhost).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default NEWSFLOW_WEB_PORT: 8000).")
+    ] = None,
+) -> None:
+    """A live page of the pipeline: per stage throughput, lag, pending and dead letters, and
+    the latest enriched articles with their language, dedup verdict and entities. Read-only."""
+    from newsflow.cli.web.server import serve
+    from newsflow.shared.logging import configure_logging
+
+    settings = _settings(ctx)
+    overrides = {k: v for k, v in (("web_host", host), ("web_port", port)) if v is not None}
+    if overrides:
+        settings = settings.model_copy(update=overrides)
+    configure_logging(settings, service="web")
+    err_console.print(f"newsflow web on http://{settings.web_host}:{settings.web_port}/")
+    serve(settings)
+
+
 cluster_app = typer.Typer(
     no_args_is_help=True, help="A local Redis Cluster for development (redis-server processes)."
 )

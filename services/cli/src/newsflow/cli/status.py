@@ -33,6 +33,7 @@ class GroupStatus:
     pending: int
     lag: int | None
     last_delivered_id: str
+    entries_read: int | None = None
     oldest_pending_age_s: float | None = None
     per_second_last_minute: float | None = None
     consumer_list: list[ConsumerStatus] = field(default_factory=list)
@@ -88,6 +89,7 @@ async def _partition_status(redis: Redis, settings: Settings, now_ms: int) -> li
                     pending=int(g["pending"]),
                     lag=None if g.get("lag") is None else int(g["lag"]),
                     last_delivered_id=str(g["last-delivered-id"]),
+                    entries_read=None if g.get("entries-read") is None else int(g["entries-read"]),
                     oldest_pending_age_s=await _oldest_pending_age(redis, name, group, now_ms),
                     per_second_last_minute=await throughput(redis, settings, group, now_ms),
                     consumer_list=await _consumers(redis, name, group),
