@@ -10,7 +10,8 @@ DATA ?= ../shared/eval
 
 .PHONY: help uv sync demo test test-unit test-integration test-e2e test-faults lint format clean \
 	eval eval-dedup eval-language calibrate-language eval-entity bench bench-dedup bench-cluster docs \
-	train-ner train-ner-all cluster-up cluster-down bench-subscriber
+	train-ner train-ner-all cluster-up cluster-down bench-subscriber \
+	bench-web browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -21,8 +22,13 @@ uv: ## install uv if it is missing
 sync: uv ## create .venv with every package and the dev tools, from uv.lock
 	$(UV) sync --frozen --all-packages
 
-demo: sync ## run the pipeline on a private Redis with sample articles (CLUSTER=1: on a local cluster)
-	$(UV) run --frozen newsflow demo $(if $(CLUSTER),--cluster)
+demo: sync ## run the pipeline on a private Redis with sample articles (CLUSTER=1: on a local cluster; WEB=1: with the live page)
+	$(UV) run --frozen newsflow demo $(if $(CLUSTER),--cluster) $(if $(WEB),--web)
+
+browser: ## install Debian's chromium and chromium-driver (the live page's browser test; root)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		apt-get install -y --no-install-recommends chromium chromium-driver || \
+		(apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver)
 
 test: sync ## unit, integration (real Redis) and end-to-end tests
 	$(UV) run --frozen pytest -ra $(PYTEST_ARGS)
@@ -80,6 +86,9 @@ bench-dedup: sync ## dedup stage rate beside bare rensa, Redis bytes per article
 
 bench-subscriber: sync ## newsflow.client.Subscriber beside a raw redis-py XREADGROUP consumer
 	$(UV) run --frozen python -m newsflow.cli.bench_subscriber $(BENCH_ARGS)
+
+bench-web: sync ## the live page: tick cost, page load and update latency in headless Chromium
+	$(UV) run --frozen python -m newsflow.cli.bench_web $(BENCH_ARGS)
 
 bench-cluster: sync ## one Redis beside a local 3+3 Redis Cluster at N = 1/3/6 partitions (DATA=...)
 	$(UV) run --frozen python -m newsflow.cli.bench_cluster --data $(DATA) $(BENCH_ARGS)

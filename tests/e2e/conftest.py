@@ -128,36 +128,18 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
             proc.wait()
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-# Debian's chromium on a machine with no way out: no background connections, no sandbox (root)
-CHROMIUM_FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--window-size=1280,1600",
-)  # fmt: skip
-
-
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    """A real headless Chromium (Debian's chromium and chromium-driver packages) driven by
-    Selenium. Missing: a skip, or a failure under CI=true."""
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        message = (
-            "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
-        )
+    """A real headless Chromium (Debian's chromium and chromium-driver packages, `make
+    browser`) driven by Selenium. Missing: a skip, or a failure under CI=true."""
+    from newsflow.cli.bench_web import chromium_available, launch_chromium
+
+    if not chromium_available():
+        message = "needs Debian's chromium and chromium-driver: make browser"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver = launch_chromium(tmp_path / "chromium-profile")
     try:
         yield driver
     finally:

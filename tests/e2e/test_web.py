@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
+import signal
+import subprocess
+import sys
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
@@ -15,7 +20,7 @@ from redis.asyncio import Redis
 from newsflow.shared.local_redis import free_port
 from newsflow.shared.publisher import ArticlePublisher
 from newsflow.shared.settings import Settings
-from tests.e2e.conftest import Processes
+from tests.e2e.conftest import ROOT, Processes
 from tests.helpers import events, wait_for_len, wait_until
 
 WORDS = (
@@ -142,3 +147,48 @@ async def test_live_page_follows_a_running_pipeline(
     assert all(json.loads(line).get("event") for line in log.splitlines() if line.startswith("{"))
     assert processes.stop("web") == 0
     processes.stop_pipeline()
+
+
+def _start_demo(port: int, out: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
+    with out.open("wb") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "newsflow.cli.main", "demo", "--web", "--timeout", "150"],
+            env={**env, "NEWSFLOW_WEB_PORT": str(port), "COLUMNS": "200"},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+
+
+async def test_demo_with_the_live_page(browser: Any, tmp_path: Path) -> None:
+    """`newsflow demo --web`: the page shows the demo's articles and stays up until Ctrl-C."""
+    from selenium.webdriver.common.by import By
+
+    port = free_port()
+    out = tmp_path / "demo.out"
+    proc = _start_demo(port, out)
+    try:
+
+        async def results_printed() -> bool:
+            assert proc.poll() is None, out.read_text()[-3000:]
+            return "Ctrl-C stops them" in out.read_text()
+
+        await wait_until(results_printed, timeout=180, interval=0.2, what="the demo's results")
+        assert "6 enriched, 2 duplicates, 2 dead letters" in out.read_text()
+        browser.get(f"http://127.0.0.1:{port}/")
+
+        async def six_cards() -> bool:
+            return len(browser.find_elements(By.CSS_SELECTOR, "#articles article")) == 6
+
+        await wait_until(six_cards, timeout=15, what="the demo's six articles on the page")
+        link = browser.find_element(By.CSS_SELECTOR, 'article[data-id="demo-en-tram"] .story-link')
+        assert link.text == "story: 2 copies"
+        dlq = browser.find_element(By.ID, "len-dlq").text
+        assert dlq == "2", dlq
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0, out.read_text()[-3000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

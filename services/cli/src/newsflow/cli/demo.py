@@ -2,13 +2,19 @@
 
 ``--cluster``: on a private local Redis Cluster instead (3 primaries, 3 replicas), with one
 partition per primary; the samples' copies land on other partitions than their originals and
-are caught all the same."""
+are caught all the same.
+
+``--web``: the live page (``newsflow web``, as its own process like compose's "web" service)
+follows the demo, and the pipeline keeps running after it until Ctrl-C, for more articles to
+be published to it."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib.resources
 import os
+import signal
+import subprocess
 import tempfile
 import time
 import uuid
@@ -18,7 +24,7 @@ from rich.console import Console
 
 from newsflow.cli.inputs import read_stream
 from newsflow.cli.render import enriched_table, print_events
-from newsflow.cli.services import SERVICES, ServiceGroup
+from newsflow.cli.services import SERVICES, ServiceGroup, local_argv, wait_or_kill
 from newsflow.cli.streams_io import read_events
 from newsflow.shared.local_cluster import LocalCluster
 from newsflow.shared.local_redis import LocalRedis
@@ -96,8 +102,41 @@ async def _cleanup_prefix(settings: Settings) -> None:
                 await redis.delete(key)
 
 
+def _start_web(env: dict[str, str], port: int, log_dir: Path) -> subprocess.Popen[bytes]:
+    with (log_dir / "web.log").open("ab") as log:
+        return subprocess.Popen(
+            local_argv(["newsflow", "web"]),
+            env={**os.environ, **env, "NEWSFLOW_WEB_PORT": str(port)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _serve_until_interrupted(group: ServiceGroup, web: subprocess.Popen[bytes]) -> None:
+    """Keep the pipeline and the page up until Ctrl-C (or SIGTERM), or one of them exits."""
+    stop = False
+
+    def _stop(_signum: int, _frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stop and web.poll() is None and all(c is None for c in group.poll().values()):
+            time.sleep(0.5)  # until Ctrl-C, SIGTERM, or a process exits
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_demo(
-    base: Settings, console: Console, *, timeout: float = 180.0, cluster: bool = False
+    base: Settings,
+    console: Console,
+    *,
+    timeout: float = 180.0,
+    cluster: bool = False,
+    web_port: int | None = None,
 ) -> int:
     external = "NEWSFLOW_REDIS_URL" in os.environ and not cluster
     local: LocalRedis | LocalCluster | None = None
@@ -136,6 +175,10 @@ def run_demo(
     }
     group = ServiceGroup(SERVICES, env=env, log_dir=log_dir).start()
     console.print(f"Started services {', '.join(SERVICES)} (logs in {log_dir})")
+    web: subprocess.Popen[bytes] | None = None
+    if web_port is not None:
+        web = _start_web(env, web_port, log_dir)
+        console.print(f"The live page: http://{settings.web_host}:{web_port}/")
     started = time.monotonic()
     try:
         published, rejected = asyncio.run(_publish(settings))
@@ -154,6 +197,16 @@ def run_demo(
             f"\nDone in {time.monotonic() - started:.1f}s: {len(enriched)} enriched, "
             f"{len(duplicates)} duplicates, {len(dead)} dead letters."
         )
+        if web is not None:
+            defaults = {"", "newsflow:", "false", "1", "json"}
+            hint = " ".join(f"{k}={v}" for k, v in env.items() if v not in defaults)
+            console.print(
+                f"\nThe pipeline and the live page (http://{settings.web_host}:{web_port}/) keep "
+                f"running; publish more with\n  {hint} newsflow publish FILE\nCtrl-C stops them.",
+                markup=False,
+                soft_wrap=True,
+            )
+            _serve_until_interrupted(group, web)
         return 0
     except (RuntimeError, TimeoutError) as exc:
         console.print(f"[red]demo failed: {exc}[/]")
@@ -161,6 +214,9 @@ def run_demo(
             console.print(f"--- {name} log ---\n{_tail_log(log_dir / f'{name}.log')}")
         return 1
     finally:
+        if web is not None:
+            web.send_signal(signal.SIGTERM)
+            wait_or_kill(web, 10)
         codes = group.stop()
         if any(codes.values()):
             console.print(f"[yellow]service exit codes: {codes}[/]")

@@ -370,11 +370,20 @@ def demo(
     cluster: Annotated[
         bool, typer.Option(help="On a private local Redis Cluster (3+3 nodes, 3 partitions).")
     ] = False,
+    web: Annotated[
+        bool,
+        typer.Option(
+            help="With the live page (newsflow web on NEWSFLOW_WEB_PORT); keeps running after "
+            "the results until Ctrl-C."
+        ),
+    ] = False,
 ) -> None:
     """Run the pipeline on a private Redis with bundled sample articles and print the results."""
     from newsflow.cli.demo import run_demo
 
-    raise typer.Exit(run_demo(_settings(ctx), console, timeout=timeout, cluster=cluster))
+    settings = _settings(ctx)
+    port = settings.web_port if web else None
+    raise typer.Exit(run_demo(settings, console, timeout=timeout, cluster=cluster, web_port=port))
 
 
 if __name__ == "__main__":
