@@ -135,7 +135,11 @@ async def test_dead_letters_by_stage_follow_new_and_removed_letters(
     assert snap["dlq"]["by_stage"] == {"dedup": 3, "entity": 1, "language": 1}
     await redis.xdel(dlq0, ids[0], ids[1])  # replayed: removed from the DLQ
     await redis.xadd(dlq0, _letter("entity", 11))  # type: ignore[arg-type]
+    await ensure_group(redis, settings.partition_streams("enriched")[1], "my-app")
+    await redis.xadd(f"{settings.partition_streams('enriched')[1]}.my-app.dlq", {"x": "1"})
     snap = await state.tick()
+    dead = {g["group"]: g["dead_letters"] for g in snap["groups"]}
+    assert dead == {"my-app": 1}, "a subscriber's own dead-letter stream"
     assert snap["dlq"] == {
         "total": 4, "by_stage": {"dedup": 1, "entity": 2, "language": 1}, "counted": 4,
     }  # fmt: skip

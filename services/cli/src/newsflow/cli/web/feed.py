@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from newsflow.cli.status import collect_status
 from newsflow.cli.web.view import RateWindow, article_card, summarise
 from newsflow.shared.events import ArticleEvent
-from newsflow.shared.redis_streams import as_text
+from newsflow.shared.redis_streams import as_text, total_length
 from newsflow.shared.settings import Settings
 from newsflow.shared.wire import EVENT_FIELD
 
@@ -151,6 +151,15 @@ class LiveState:
         new_enriched = await self._read("enriched", self.enriched)
         new_duplicates = await self._read("duplicates", self.duplicates)
         dlq_total = await self.dlq.update(self.redis)
+        by_stage = self.dlq.by_stage
+        for row in rows:
+            if row.stage is not None:
+                row.dead_letters = by_stage.get(row.stage, 0)
+            else:  # newsflow.client.Subscriber's own dead letters: <stream>.<group>.dlq
+                streams = self.settings.partition_streams(row.stream)
+                row.dead_letters = await total_length(
+                    self.redis, [f"{s}.{row.group}.dlq" for s in streams]
+                )
         copies = self._copies()
         self.version += 1
         if new_enriched or new_duplicates:
@@ -164,7 +173,7 @@ class LiveState:
             "groups": [r.as_dict() for r in rows],
             "dlq": {
                 "total": dlq_total,
-                "by_stage": dict(self.dlq.by_stage),
+                "by_stage": dict(by_stage),
                 "counted": self.dlq.counted,
             },
             "new": {"enriched": len(new_enriched), "duplicates": len(new_duplicates)},

@@ -86,6 +86,9 @@ class Poller:
                 if self.error is None:
                     log.warning("redis_unreachable", error=type(exc).__name__, detail=str(exc))
                 self.error = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # a reply the page cannot read: shown, logged, retried
+                log.exception("tick_failed", error=type(exc).__name__)
+                self.error = f"{type(exc).__name__} while reading the pipeline (see the log)"
             self.ticks += 1
             self.hub.publish()
             await asyncio.sleep(max(0.0, self.interval_s - (time.monotonic() - started)))

@@ -120,6 +120,7 @@ class GroupRow:
     per_second_last_minute: float | None = None
     processed: int | None = 0  # entries read minus pending, summed: the live rate's counter
     per_second_now: float | None = None
+    dead_letters: int | None = None  # a stage's in the DLQ; a subscriber's in its own DLQ
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -132,6 +133,7 @@ class GroupRow:
             "oldest_pending_age_s": self.oldest_pending_age_s,
             "per_second_last_minute": _round(self.per_second_last_minute),
             "per_second_now": _round(self.per_second_now),
+            "dead_letters": self.dead_letters,
         }
 
 

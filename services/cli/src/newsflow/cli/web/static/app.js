@@ -4,6 +4,9 @@
 
 const $ = (id) => document.getElementById(id);
 const LABELS = { PER: "person", ORG: "organisation", LOC: "place", MISC: "other" };
+// Written right to left: a card in one of these is laid out so; within any card each line takes
+// its own direction (CSS unicode-bidi: plaintext), as scraped boilerplate often mixes scripts.
+const RTL = new Set(["ar", "fa", "he", "iw", "ur", "ps", "yi", "dv", "ug", "ckb", "sd"]);
 let firstMetrics = true;
 let firstArticles = true;
 
@@ -62,8 +65,9 @@ function renderMetrics(m) {
       el("td", { class: "num lag" }, fmtInt(g.lag)),
       el("td", { class: "num pending" }, fmtInt(g.pending)),
       el("td", { class: "num" }, fmtAge(g.oldest_pending_age_s)),
+      el("td", { class: `num dead${g.dead_letters ? " nonzero" : ""}` }, fmtInt(g.dead_letters)),
       el("td", { class: "num" }, fmtInt(g.consumers))));
-  if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: 8, class: "muted" }, "no consumer group yet")));
+  if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: 9, class: "muted" }, "no consumer group yet")));
   body.replaceChildren(...rows);
   if (firstMetrics) { firstMetrics = false; performance.mark("newsflow:metrics"); }
 }
@@ -107,10 +111,11 @@ function card(a, duplicate) {
       ]))
     : null;
   const lang_code = a.language && a.language.code !== "und" ? a.language.code : null;
-  const text = el("p", { class: "text", dir: "auto" }, ...highlighted(a.text));
+  const text = el("p", { class: "text" }, ...highlighted(a.text));
   if (a.text_cut) text.append(" …");
-  return el("article", { class: `article${duplicate ? " duplicate" : ""}`, lang: lang_code, dataset: { id: a.id } },
-    el("h3", { dir: "auto" }, ...(a.title.length ? highlighted(a.title) : [a.id])),
+  const dir = lang_code && RTL.has(lang_code.split("-")[0]) ? "rtl" : "ltr";
+  return el("article", { class: `article${duplicate ? " duplicate" : ""}`, lang: lang_code, dir, dataset: { id: a.id } },
+    el("h3", {}, ...(a.title.length ? highlighted(a.title) : [a.id])),
     el("div", { class: "meta" }, lang, dedup, storyLink(a.dedup, a.copies), model, source,
       a.pipeline_s !== null && a.pipeline_s !== undefined ? el("span", {}, `${a.pipeline_s} s through the stages`) : null,
       el("span", { class: "id" }, a.id)),
