@@ -7,6 +7,7 @@ and new dead letters, and returns a snapshot the page renders as it is."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ log = structlog.get_logger("newsflow.web")
 
 # Dead letters counted by stage: the newest this many (the DLQ's total is always exact).
 DLQ_COUNTED = 10_000
+SHOWN_ARTICLES = 20  # on the page; the story view looks through all the state holds
 
 
 @dataclass(slots=True)
@@ -179,7 +181,7 @@ class LiveState:
             "new": {"enriched": len(new_enriched), "duplicates": len(new_duplicates)},
             "articles": [
                 {**card, "copies": len(copies.get(card["id"], []))}
-                for card in reversed(self.enriched.values())
+                for card in itertools.islice(reversed(self.enriched.values()), SHOWN_ARTICLES)
             ],
             "invalid_events": self.invalid,
         }

@@ -33,7 +33,6 @@ from newsflow.shared.settings import Settings
 
 log = structlog.get_logger("newsflow.web")
 
-SHOWN_ARTICLES = 20  # on the page; the story view looks through all the state holds
 KEEPALIVE_S = 15.0
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -101,7 +100,7 @@ class Poller:
     def articles(self) -> dict[str, Any]:
         return {
             "version": self.state.articles_version,
-            "articles": self.state.snapshot.get("articles", [])[:SHOWN_ARTICLES],
+            "articles": self.state.snapshot.get("articles", []),
         }
 
     def healthy(self) -> bool:
