@@ -17,10 +17,11 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from newsflow.cli.services import local_argv
 from newsflow.shared.local_redis import free_port
 from newsflow.shared.publisher import ArticlePublisher
 from newsflow.shared.settings import Settings
-from tests.e2e.conftest import ROOT, Processes
+from tests.e2e.conftest import ROOT, Processes, compose_data
 from tests.helpers import events, wait_for_len, wait_until
 
 WORDS = (
@@ -72,6 +73,13 @@ async def test_live_page_follows_a_running_pipeline(
         return (await asyncio.to_thread(_get, f"{base}/healthz"))[0] == 200
 
     await wait_until(healthy, timeout=30, what="newsflow web's /healthz")
+    check = compose_data()["services"]["web"]["healthcheck"]["test"]  # as compose runs it
+    assert check[0] == "CMD"
+    env = {**os.environ, **processes.envs["web"], "NEWSFLOW_WEB_PORT": str(port)}
+    result = await asyncio.to_thread(
+        subprocess.run, local_argv(check[1:]), env=env, capture_output=True, timeout=20
+    )
+    assert result.returncode == 0, result.stderr.decode()[-1000:]
     rng = random.Random(7)
     first = [_article(i, rng) for i in range(3)]
     await _publish_slowly(settings, first, 0)
