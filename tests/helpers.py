@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -76,3 +78,15 @@ def env_file(path: Path) -> dict[str, str]:
     lines = path.read_text(encoding="utf-8").splitlines()
     pairs = [line.split("=", 1) for line in lines if line.strip() and not line.startswith("#")]
     return {k.strip(): v.strip() for k, v in pairs}
+
+
+def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
+    """Status and body of a GET (blocking: call it through asyncio.to_thread); status 0 when
+    nothing answers yet."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return int(response.status), bytes(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return 0, b""

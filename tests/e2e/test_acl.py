@@ -12,7 +12,6 @@ import shutil
 import signal
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from newsflow.shared.redis_streams import connect
 from newsflow.shared.settings import Settings
 from tests.conftest import SettingsFactory
 from tests.e2e.conftest import ROOT, Processes, compose_data
-from tests.helpers import env_file, wait_for_len, wait_until
+from tests.helpers import env_file, http_get, wait_for_len, wait_until
 
 USERS = ("admin", "publisher", "dedup", "language", "entity", "web")
 
@@ -189,14 +188,14 @@ async def test_services_run_with_their_own_users_and_nothing_more(
 
 def _web_state(port: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The page's /api/metrics and /api/articles (empty while it is not answering yet)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/metrics", timeout=2) as r:
-            metrics = json.loads(r.read())
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/articles", timeout=2) as r:
-            articles = json.loads(r.read())["articles"]
-    except OSError:
+    base = f"http://127.0.0.1:{port}/api"
+    (status, metrics), (status2, articles) = (
+        http_get(f"{base}/metrics"),
+        http_get(f"{base}/articles"),
+    )
+    if (status, status2) != (200, 200):
         return {"error": "not answering"}, []
-    return metrics, articles
+    return json.loads(metrics), json.loads(articles)["articles"]
 
 
 def _compose_cluster_nodes(acl: AclRedis, tmp: Path, settings: Settings) -> list[int]:

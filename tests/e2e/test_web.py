@@ -11,7 +11,6 @@ import random
 import signal
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from newsflow.shared.local_redis import free_port
 from newsflow.shared.publisher import ArticlePublisher
 from newsflow.shared.settings import Settings
 from tests.e2e.conftest import ROOT, Processes, compose_data
-from tests.helpers import events, wait_for_len, wait_until
+from tests.helpers import events, http_get, wait_for_len, wait_until
 
 WORDS = (
     "harbour council tram budget river school winter market bridge festival station museum "
@@ -45,14 +44,6 @@ def _article(i: int, rng: random.Random) -> dict[str, Any]:
     }
 
 
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status, response.read().decode()
-    except OSError as exc:
-        return getattr(exc, "code", 0) or 0, ""
-
-
 async def _publish_slowly(settings: Settings, articles: list[dict[str, Any]], pause: float) -> None:
     async with ArticlePublisher.connect(settings) as pub:
         for start in range(0, len(articles), 5):
@@ -70,7 +61,7 @@ async def test_live_page_follows_a_running_pipeline(
     base = f"http://127.0.0.1:{port}"
 
     async def healthy() -> bool:
-        return (await asyncio.to_thread(_get, f"{base}/healthz"))[0] == 200
+        return (await asyncio.to_thread(http_get, f"{base}/healthz"))[0] == 200
 
     await wait_until(healthy, timeout=30, what="newsflow web's /healthz")
     check = compose_data()["services"]["web"]["healthcheck"]["test"]  # as compose runs it

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from newsflow.cli.services import local_argv, wait_or_kill
+from newsflow.cli.services import SERVICES, ServiceGroup
 from newsflow.cli.web.feed import LiveState
 from newsflow.shared.events import (
     ArticleEvent,
@@ -112,9 +110,9 @@ async def _seed(redis: Redis, settings: Settings, events: int, letters: int) -> 
         for i in range(start, min(start + 500, events)):
             pipe.xadd(settings.streams.enriched, encode_event(news_event(i, rng)))  # type: ignore[arg-type]
         await pipe.execute()
-    for stage in ("dedup", "language", "entity"):
-        stream = {"dedup": "raw", "language": "unique", "entity": "language"}[stage]
-        await ensure_group(redis, getattr(settings.streams, stream), settings.group(stage))
+    inputs = (settings.streams.raw, settings.streams.unique, settings.streams.language)
+    for stage, stream in zip(SERVICES, inputs, strict=True):  # the stages' groups, idle
+        await ensure_group(redis, stream, settings.group(stage))
     for n in range(letters):
         letter = DeadLetter(stage=("dedup", "entity")[n % 2], reason="bench", error_type="X",
                             service="s", consumer="c", original_stream="s",
@@ -270,11 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tick: first {ticks['first'] * 1000:.1f} ms, steady {ticks['steady'] * 1000:.1f} ms,"
               f" with 50 new articles {ticks['fifty_new'] * 1000:.1f} ms")  # fmt: skip
         port = free_port()
-        env = {**os.environ, "NEWSFLOW_REDIS_URL": server.url, "NEWSFLOW_WEB_PORT": str(port),
+        env = {"NEWSFLOW_REDIS_URL": server.url, "NEWSFLOW_WEB_PORT": str(port),
                "NEWSFLOW_LOG_FORMAT": "json"}  # fmt: skip
-        log = (Path(tmp) / "web.log").open("wb")
-        web = subprocess.Popen(local_argv(["newsflow", "web"]), env=env, stdout=log,
-                               stderr=subprocess.STDOUT)  # fmt: skip
+        group = ServiceGroup([], env=env, log_dir=Path(tmp))  # as compose runs it
+        web = group.add("web", ["newsflow", "web"])
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 30
@@ -298,9 +295,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 driver.quit()
         finally:
-            web.terminate()
-            wait_or_kill(web, 10)
-            log.close()
+            group.stop()
     return 0
 
 

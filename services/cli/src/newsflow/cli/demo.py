@@ -14,7 +14,6 @@ import asyncio
 import importlib.resources
 import os
 import signal
-import subprocess
 import tempfile
 import time
 import uuid
@@ -24,7 +23,7 @@ from rich.console import Console
 
 from newsflow.cli.inputs import read_stream
 from newsflow.cli.render import enriched_table, print_events
-from newsflow.cli.services import SERVICES, ServiceGroup, local_argv, wait_or_kill
+from newsflow.cli.services import SERVICES, ServiceGroup
 from newsflow.cli.streams_io import read_events
 from newsflow.shared.local_cluster import LocalCluster
 from newsflow.shared.local_redis import LocalRedis
@@ -102,28 +101,15 @@ async def _cleanup_prefix(settings: Settings) -> None:
                 await redis.delete(key)
 
 
-def _start_web(env: dict[str, str], port: int, log_dir: Path) -> subprocess.Popen[bytes]:
-    with (log_dir / "web.log").open("ab") as log:
-        return subprocess.Popen(
-            local_argv(["newsflow", "web"]),
-            env={**os.environ, **env, "NEWSFLOW_WEB_PORT": str(port)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def _serve_until_interrupted(group: ServiceGroup, web: subprocess.Popen[bytes]) -> None:
+def _serve_until_interrupted(group: ServiceGroup) -> None:
     """Keep the pipeline and the page up until Ctrl-C (or SIGTERM), or one of them exits."""
-    stop = False
 
     def _stop(_signum: int, _frame: object) -> None:
-        nonlocal stop
-        stop = True
+        raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
-        while not stop and web.poll() is None and all(c is None for c in group.poll().values()):
-            time.sleep(0.5)  # until Ctrl-C, SIGTERM, or a process exits
+        group.wait_any()
     except KeyboardInterrupt:
         pass
     finally:
@@ -175,9 +161,8 @@ def run_demo(
     }
     group = ServiceGroup(SERVICES, env=env, log_dir=log_dir).start()
     console.print(f"Started services {', '.join(SERVICES)} (logs in {log_dir})")
-    web: subprocess.Popen[bytes] | None = None
-    if web_port is not None:
-        web = _start_web(env, web_port, log_dir)
+    if web_port is not None:  # as compose's "web" service runs it
+        group.add("web", ["newsflow", "web"], {"NEWSFLOW_WEB_PORT": str(web_port)})
         console.print(f"The live page: http://{settings.web_host}:{web_port}/")
     started = time.monotonic()
     try:
@@ -197,7 +182,7 @@ def run_demo(
             f"\nDone in {time.monotonic() - started:.1f}s: {len(enriched)} enriched, "
             f"{len(duplicates)} duplicates, {len(dead)} dead letters."
         )
-        if web is not None:
+        if web_port is not None:
             defaults = {"", "newsflow:", "false", "1", "json"}
             hint = " ".join(f"{k}={v}" for k, v in env.items() if v not in defaults)
             console.print(
@@ -206,7 +191,7 @@ def run_demo(
                 markup=False,
                 soft_wrap=True,
             )
-            _serve_until_interrupted(group, web)
+            _serve_until_interrupted(group)
         return 0
     except (RuntimeError, TimeoutError) as exc:
         console.print(f"[red]demo failed: {exc}[/]")
@@ -214,9 +199,6 @@ def run_demo(
             console.print(f"--- {name} log ---\n{_tail_log(log_dir / f'{name}.log')}")
         return 1
     finally:
-        if web is not None:
-            web.send_signal(signal.SIGTERM)
-            wait_or_kill(web, 10)
         codes = group.stop()
         if any(codes.values()):
             console.print(f"[yellow]service exit codes: {codes}[/]")

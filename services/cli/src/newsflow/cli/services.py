@@ -55,18 +55,26 @@ class ServiceGroup:
 
     def start(self) -> ServiceGroup:
         for service in self.services:
-            stdout: IO[bytes] | None = None
-            if self.log_dir is not None:
-                self.log_dir.mkdir(parents=True, exist_ok=True)
-                stdout = (self.log_dir / f"{service}.log").open("ab")
-                self._logs.append(stdout)
-            self.procs[service] = subprocess.Popen(
-                local_argv(service_command(service)),
-                env=self.env,
-                stdout=stdout,
-                stderr=subprocess.STDOUT if stdout else None,
-            )
+            self.add(service, service_command(service))
         return self
+
+    def add(
+        self, name: str, command: Sequence[str], env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start one more process of the group (e.g. ``newsflow web`` beside the stages): it is
+        polled, waited for and stopped with the others."""
+        stdout: IO[bytes] | None = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            stdout = (self.log_dir / f"{name}.log").open("ab")
+            self._logs.append(stdout)
+        self.procs[name] = subprocess.Popen(
+            local_argv(command),
+            env={**self.env, **(env or {})},
+            stdout=stdout,
+            stderr=subprocess.STDOUT if stdout else None,
+        )
+        return self.procs[name]
 
     def poll(self) -> dict[str, int | None]:
         return {name: proc.poll() for name, proc in self.procs.items()}

@@ -70,7 +70,6 @@ class Poller:
         self.interval_s = interval_s
         self.error: str | None = None
         self.last_ok: float | None = None
-        self.ticks = 0
 
     async def run(self) -> None:
         while True:
@@ -88,7 +87,6 @@ class Poller:
             except Exception as exc:  # a reply the page cannot read: shown, logged, retried
                 log.exception("tick_failed", error=type(exc).__name__)
                 self.error = f"{type(exc).__name__} while reading the pipeline (see the log)"
-            self.ticks += 1
             self.hub.publish()
             await asyncio.sleep(max(0.0, self.interval_s - (time.monotonic() - started)))
 
@@ -136,17 +134,17 @@ class SecurityHeaders:
 
 def create_web_app(settings: Settings) -> Starlette:
     static = importlib.resources.files("newsflow.cli.web") / "static"
-    hub = Hub()
-    holder: dict[str, Poller] = {}
 
-    def poller() -> Poller:
-        return holder["poller"]
+    def poller(request: Request) -> Poller:
+        found: Poller = request.app.state.poller  # set by the lifespan, before any request
+        return found
 
     @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # the client belongs to the server's event loop: made here, not at import or build time
         redis = connect(settings.redis_dsn(), cluster=settings.redis_cluster)
-        holder["poller"] = Poller(LiveState(redis, settings), hub, settings.web_interval_s)
-        task = asyncio.create_task(poller().run())
+        app.state.poller = Poller(LiveState(redis, settings), Hub(), settings.web_interval_s)
+        task = asyncio.create_task(app.state.poller.run())
         log.info(
             "web_started",
             host=settings.web_host,
@@ -164,29 +162,30 @@ def create_web_app(settings: Settings) -> Starlette:
     async def index(_request: Request) -> Response:
         return FileResponse(str(static / "index.html"), headers={"Cache-Control": "no-cache"})
 
-    async def api_metrics(_request: Request) -> Response:
-        return JSONResponse(poller().metrics())
+    async def api_metrics(request: Request) -> Response:
+        return JSONResponse(poller(request).metrics())
 
-    async def api_articles(_request: Request) -> Response:
-        return JSONResponse(poller().articles())
+    async def api_articles(request: Request) -> Response:
+        return JSONResponse(poller(request).articles())
 
     async def api_story(request: Request) -> Response:
-        story = poller().state.story(request.path_params["cluster_id"])
+        story = poller(request).state.story(request.path_params["cluster_id"])
         if story is None:
             return JSONResponse({"error": "no article of this story among the latest"}, 404)
         return JSONResponse(story)
 
     async def api_events(request: Request) -> Response:
+        p = poller(request)
+
         async def stream() -> AsyncIterator[bytes]:
             sent_articles: int | None = None
             yield b"retry: 2000\n\n"
             while True:
-                p = poller()
                 yield _sse("metrics", p.metrics())
                 if p.state.articles_version != sent_articles:
                     sent_articles = p.state.articles_version
                     yield _sse("articles", p.articles())
-                if not await hub.wait(KEEPALIVE_S):
+                if not await p.hub.wait(KEEPALIVE_S):
                     yield b": keepalive\n\n"
 
         log.info("page_connected", client=request.client.host if request.client else None)
@@ -196,11 +195,10 @@ def create_web_app(settings: Settings) -> Starlette:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
-    async def healthz(_request: Request) -> Response:
-        p = holder.get("poller")
-        ok = p is not None and p.healthy()
-        body = {"ok": ok, "error": None if p is None else p.error}
-        return JSONResponse(body, status_code=200 if ok else 503)
+    async def healthz(request: Request) -> Response:
+        p = poller(request)
+        ok = p.healthy()
+        return JSONResponse({"ok": ok, "error": p.error}, status_code=200 if ok else 503)
 
     app = Starlette(
         routes=[
