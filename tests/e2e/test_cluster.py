@@ -338,6 +338,61 @@ def test_demo_runs_on_a_private_cluster() -> None:
     assert "6 enriched, 2 duplicates, 2 dead letters" in out
 
 
+async def test_dedup_index_spread_over_the_primaries(cluster: LocalCluster) -> None:
+    """The dedup service's index on the cluster: a week of time slots on different primaries,
+    copies caught whichever slot (and node) holds their original, each call confirmed by WAIT
+    on the current slot's primary."""
+    from newsflow.dedup.app import index_from
+    from newsflow.dedup.minhash import MinHashParams, features
+
+    settings = cluster_settings(cluster)
+    redis = cast(RedisCluster, connect(cluster.url, cluster=True))
+    index = index_from(settings, redis)
+    params = MinHashParams()
+    rng = random.Random(5)
+    day = 86400.0
+    t0 = 20_000 * day
+    texts = [story(rng, 300) for _ in range(6)]
+    try:
+        # One original a day, each in its own slot.
+        for k, text in enumerate(texts):
+            (d,) = await index.check_and_insert(
+                [(f"o{k}", features(f"o{k}", text, f"https://example.org/{k}", params))],
+                now=t0 + k * day,
+            )
+            assert d.status == "unique"
+        nodes = {
+            redis.get_node_from_key(index.slot_keys(int(t0 // day) + k)[0]).name
+            for k in range(len(texts))
+        }
+        assert len(nodes) >= 2, "the slots are spread over the primaries"
+        # On day 6, copies of every original: exact, by URL, near.
+        copies = []
+        for k, text in enumerate(texts):
+            words = text.split()
+            words[k + 3] = "zeppelin"
+            variant = " ".join(words)
+            kind = ("exact", "url", "near")[k % 3]
+            body = text.upper() if kind == "exact" else variant
+            url = f"https://example.org/{k}?utm_source=feed" if kind == "url" else None
+            copies.append((f"c{k}", features(f"c{k}", body, url, params)))
+        decided = await index.check_and_insert(copies, now=t0 + 6 * day)
+        got = [(d.status, d.method, d.cluster_id) for d in decided]
+        assert got == [
+            ("exact_duplicate", "content", "o0"),
+            ("exact_duplicate", "url", "o1"),
+            ("near_duplicate", "minhash", "o2"),
+            ("exact_duplicate", "content", "o3"),
+            ("exact_duplicate", "url", "o4"),
+            ("near_duplicate", "minhash", "o5"),
+        ]
+        output = index._output
+        assert output is not None and output.short_confirmations == 0, "every call WAITed"
+    finally:
+        await index.close()
+        await redis.aclose()
+
+
 async def test_subscriber_reads_every_partition_of_a_cluster(cluster: LocalCluster) -> None:
     """newsflow.client.Subscriber unchanged on the cluster layout: every partition's stream (one
     slot each) read in turn, acknowledged, its dead letters beside their stream."""

@@ -226,6 +226,7 @@ def test_acl_users_reach_every_name_they_use_in_every_layout(
 ) -> None:
     """Every stream and key a service names (each partition's, and the shared dedup index) is
     in its ACL user's patterns, and no other service's streams or bookkeeping keys are."""
+    from newsflow.dedup.index import slot_keys
     from newsflow.shared.rates import _key as rate_key
     from newsflow.shared.settings import Settings
 
@@ -246,7 +247,9 @@ def test_acl_users_reach_every_name_they_use_in_every_layout(
                 view.key("failures", group),
                 rate_key(view, group, 29_000_000),
             ]
-        names["dedup"].append(settings.shared_key_prefix("dedup") + "fp")
+        names["dedup"] += slot_keys(
+            settings.shared_key_prefix("dedup"), 20425, spread=settings.redis_cluster
+        )
         for user, own in names.items():
             for name in own:
                 assert _allowed(users[user], name), f"{user} cannot reach {name}"
@@ -258,6 +261,7 @@ def test_acl_users_reach_every_name_they_use_in_every_layout(
 def test_web_user_only_reads() -> None:
     """The live page's ACL user: every stream of every partition and the per-minute counters,
     read-only (%R~), with commands that read and nothing else."""
+    from newsflow.dedup.index import slot_keys
     from newsflow.shared.rates import _key as rate_key
     from newsflow.shared.settings import Settings
 
@@ -281,7 +285,8 @@ def test_web_user_only_reads() -> None:
                 assert _allowed(web, rate_key(view, view.group(stage), 29_000_000))
                 assert not _allowed(web, view.key("failures", view.group(stage)))
             assert not _allowed(web, view.key("published", "ab12"))
-        assert not _allowed(web, settings.shared_key_prefix("dedup") + "fp")
+        for key in slot_keys(settings.shared_key_prefix("dedup"), 20425, spread=cluster_mode):
+            assert not _allowed(web, key)
 
 
 def test_web_service(compose: dict[str, Any]) -> None:

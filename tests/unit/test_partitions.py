@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from newsflow.dedup.index import slot_keys
 from newsflow.shared.partitions import SLOTS, key_slot, partition_of, partition_tag
 from newsflow.shared.settings import Settings
 
@@ -61,9 +62,17 @@ def test_partition_views_share_one_slot_per_partition() -> None:
         assert len({key_slot(k) for k in keys}) == 1, keys
         assert view.streams.raw.startswith("prod.{p")
     assert key_slot(views[0].streams.raw) != key_slot(views[1].streams.raw)
-    # State every partition shares is under one tag of its own.
+    # The dedup index every partition shares: each time slot under a tag of its own (its four
+    # keys in one hash slot), and the window's slots spread over the cluster's hash slots.
     prefix = settings.shared_key_prefix("dedup")
-    assert key_slot(prefix + "123:rec") == key_slot(prefix + "124:lsh")
+    window = [slot_keys(prefix, s, spread=True) for s in range(20425, 20433)]
+    assert all(len({key_slot(k) for k in keys}) == 1 for keys in window)
+    assert len({key_slot(keys[0]) for keys in window}) == len(window)
+    ranges = [(0, 5460), (5461, 10922), (10923, 16383)]  # a 3-primary cluster's slot ranges
+    owners = {
+        next(i for i, (lo, hi) in enumerate(ranges) if lo <= key_slot(k[0]) <= hi) for k in window
+    }
+    assert len(owners) == 3, "a week's slots land on every primary of a 3-primary cluster"
     with pytest.raises(ValueError, match="already one partition"):
         views[0].partition(0)
 

@@ -17,7 +17,11 @@ replicas, loopback), with the services started by their compose commands:
    dedup stage, on one node and on the
    cluster with 3 and 6 partitions (each copy goes to its own id's partition, so a variant
    usually lands on another partition than its original): precision and recall on variants
-   with true Jaccard >= 0.8.
+   with true Jaccard >= 0.8;
+4. the race the spread index accepts (``newsflow.dedup.race``): two replicas deciding copies
+   of the same stories at the same moment, with the default day-long time slots and with a
+   slot boundary every second: pairs both called unique, beside the same pairs decided one
+   after the other.
 
 The cluster's six nodes and the services share this machine's cores: the figures measure the
 runtime's cost of cluster mode on one box, not a cluster's capacity.
@@ -306,6 +310,14 @@ def _evaluate(news: Path, limit: int, *args: str) -> str:
     return done.stdout
 
 
+def _race(url: str, news: Path) -> list[dict[str, Any]]:
+    """``newsflow.dedup.race`` on the cluster (the dedup service's own module, in its own
+    process: this package does not import the services)."""
+    argv = [sys.executable, "-m", "newsflow.dedup.race", "--url", url, "--data", str(news)]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
 def _raw(article_id: str, text: str) -> dict[str, str]:
     return {"article": json.dumps({"id": article_id, "title": "", "text": text})}
 
@@ -382,6 +394,8 @@ def main(argv: list[str] | None = None) -> int:
             score = _evaluate(news, args.recall_articles, "--score", str(out))
             recalls[layout.label] = json.loads(score.strip().splitlines()[-1])
             print(f"measured: recall {layout.label}", flush=True)
+        races = _race(cluster.url, news)
+        print("measured: boundary race", flush=True)
     finally:
         bare.stop()
         cluster.stop()
@@ -409,6 +423,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {label:<24} precision {r['precision']:.4f}, recall on J >= 0.8 "
               f"{r['recall_hi']:.4f} ({r['found_hi']}/{r['hi']}), originals flagged "
               f"{r['originals_flagged']}")  # fmt: skip
+    print("\ntwo replicas deciding copies at the same moment (index spread over the cluster):")
+    for r in races:
+        print(f"  slots of {r['slot_seconds']:>6,} s: {r['boundaries']} boundaries, "
+              f"{r['missed']} of {r['pairs']:,} pairs both unique, {r['missed_apart']} when "
+              f"decided one after the other; call p50 {r['call_p50_ms']:.1f} ms, p99 "
+              f"{r['call_p99_ms']:.1f} ms")  # fmt: skip
     wait_cost = {
         n: 1 - figures[f"cluster N={n}"].noop[1] / figures[f"cluster N={n} no WAIT"].noop[1]
         for n in (1, 3)

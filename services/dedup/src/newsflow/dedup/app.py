@@ -30,21 +30,25 @@ def params_from(settings: Settings) -> MinHashParams:
 
 
 def index_from(settings: Settings, redis: Redis) -> DuplicateIndex:
-    """The shared index; on a cluster (or with WAIT asked for) its one call per batch goes over
-    the index slot's own connection and is followed by WAIT, like the stages' outputs, so a
-    failover of that primary does not forget the articles of the last batches."""
+    """The shared index. On a cluster each time slot of the window has its own hash tag (the
+    index is spread over the primaries) and each call goes over the current slot's own
+    connection, followed by WAIT like the stages' outputs, so a failover of that primary does
+    not forget the articles of the last batches; WAIT asked for on one node works the same."""
     prefix = settings.shared_key_prefix("dedup")
     pinned = settings.redis_cluster or settings.wait_replicas > 0
-    return DuplicateIndex(
+    index = DuplicateIndex(
         redis,
-        output=OutputConnection(settings, redis, f"{prefix}0:rec") if pinned else None,
         key_prefix=prefix,
         window_seconds=settings.dedup_window_seconds,
         slots=settings.dedup_window_slots,
         threshold=settings.dedup_threshold,
         bands=settings.dedup_bands,
         num_perm=settings.dedup_num_perm,
+        spread=settings.redis_cluster,
     )
+    if pinned:
+        index.pin(OutputConnection(settings, redis, index.keys()[0]))
+    return index
 
 
 class DedupStage:
