@@ -32,7 +32,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from redis.asyncio import Redis
@@ -325,33 +324,29 @@ class DuplicateIndex:
         slot that read the previous one first. Only copies processed within that moment of
         each other, at a slot boundary, can both be called unique."""
         feats = [f for _, f in items]
-        n = len(feats)
         if self._absent_for != current:  # a new slot: the older ones are looked at again
             self._absent, self._absent_for = set(), current
-        slots = [s for s in range(current - 1, current - self._slots - 1, -1)]
-        looked = [s for s in slots if s not in self._absent]
+        older = range(current - 1, current - self._slots - 1, -1)
+        looked = [s for s in older if s not in self._absent]
+        if not looked:  # every older slot known missing: nothing to read
+            return [[b"", b"", b"", b"", ""] for _ in feats]
         old = [self.slot_keys(s) for s in looked]
         fields = [_band_field(f.bands, b) for f in feats for b in range(self._bands)]
-        first: list[Any] = []
-        if old:
-            pipe = self._redis.pipeline(transaction=False)
-            for rec, fp, url, lsh in old:
-                pipe.exists(rec)
-                pipe.hmget(rec, [f.ref for f in feats])
-                pipe.hmget(url, [f.url for f in feats])
-                pipe.hmget(fp, [f.fingerprint for f in feats])
-                pipe.hmget(lsh, fields)
-            first = await pipe.execute()
+        pipe = self._redis.pipeline(transaction=False)
+        for rec, fp, url, lsh in old:
+            pipe.exists(rec)
+            pipe.hmget(rec, [f.ref for f in feats])
+            pipe.hmget(url, [f.url for f in feats])
+            pipe.hmget(fp, [f.fingerprint for f in feats])
+            pipe.hmget(lsh, fields)
+        first = await pipe.execute()
         # A missing slot is not read again while this slot lasts, except the previous one
         # within ABSENT_AFTER_S of the boundary (a late batch may still be writing there).
         settled = at - current * self.slot_seconds > ABSENT_AFTER_S
         for slot, exists in zip(looked, first[0::5], strict=True):
             if not exists and (slot < current - 1 or settled):
                 self._absent.add(slot)
-        own = first[1::5] or [[None] * n]
-        urls = first[2::5] or [[None] * n]
-        fps = first[3::5] or [[None] * n]
-        buckets = first[4::5] or [[None] * len(fields)]
+        own, urls, fps, buckets = first[1::5], first[2::5], first[3::5], first[4::5]
         holders = {ref for replies in (*urls, *fps, *buckets) for ref in replies if ref is not None}
         records: dict[bytes, bytes] = {}
         if holders:
