@@ -123,7 +123,7 @@ def build_config(recipe: Recipe, train: Path, dev: Path) -> Any:
         node = config
         for section in sections:
             node = node[section]
-        node[key] = value
+        node[key] = list(value) if isinstance(value, tuple) else value
     if recipe.char_roles:
         from newsflow.entity.training import zh_roles
 
