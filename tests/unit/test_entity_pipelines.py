@@ -4,6 +4,7 @@ scored, and finds the people, organisations and places of a news sentence it nev
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,11 @@ def test_every_recipe_has_a_committed_package() -> None:
         root = PIPELINES / recipe.package.replace("_", "-")
         assert (root / "pyproject.toml").is_file(), f"{code}: not trained and committed"
         size = sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
-        assert size <= 10 * 1024 * 1024, f"{code}: {size / 1e6:.1f} MB"
+        assert size <= 10_000_000, f"{code}: {size / 1e6:.2f} MB"
+        models = list((root / recipe.package).glob(f"{recipe.package}-*"))
+        assert len(models) == 1, f"{code}: {models}"
+        strings = json.loads((models[0] / "vocab" / "strings.json").read_text())
+        assert strings == ["LOC", "ORG", "PER"], f"{code}: retrain (train.slim_strings)"
 
 
 @pytest.mark.parametrize("code", _packages())

@@ -152,6 +152,7 @@ def test_written_package_loads_by_name(
         "version": recipe_train.VERSION,
         "lang": recipe.spacy_lang,
         "description": "test",
+        "labels": {"ner": sorted(nlp.get_pipe("ner").labels)},
         "sources": [
             {"name": "x", "kind": "gold", "use": "train", "license": "CC0", "citation": "y"}
         ],
@@ -180,6 +181,9 @@ def test_written_package_loads_by_name(
     loaded = importlib.import_module(package).load()  # what spacy.load(name) calls
     assert loaded.pipe_names == ["ner"] and loaded.meta["newsflow"]["recipe"] == code
     assert json.loads((target / "meta.json").read_text())["version"] == recipe_train.VERSION
+    # the string store is a cache of what was read: only the labels are kept
+    strings = json.loads((target / "vocab" / "strings.json").read_text())
+    assert strings == sorted(meta["labels"]["ner"])
     if recipe.char_roles:
         assert next(t.tag_ for t in loaded("李明住在北京")).startswith("B-")
     sys.modules.pop(package, None)

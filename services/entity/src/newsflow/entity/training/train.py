@@ -235,6 +235,13 @@ def readme(meta: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def slim_strings(model: Path, labels: list[str]) -> None:
+    """Keep only the entity labels in the model's string store: spaCy saves every string it has
+    seen (each lexicon word form, each training word), a cache it refills from the text it reads
+    (hash embeddings and vectors look words up by their hash), up to 2 MB of a package."""
+    (model / "vocab" / "strings.json").write_text(json.dumps(sorted(labels)) + "\n")
+
+
 def write_package(recipe: Recipe, model: Path, meta: dict[str, Any], out: Path) -> Path:
     """The trained pipeline as the module of its workspace package
     ``<out>/<code>-newsflow-ner`` (pyproject, README, ``__init__.py`` and the model folder)."""
@@ -265,6 +272,7 @@ def write_package(recipe: Recipe, model: Path, meta: dict[str, Any], out: Path) 
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(model, target)
+    slim_strings(target, meta["labels"]["ner"])
     (target / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
     (module / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
     return target
