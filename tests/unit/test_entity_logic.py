@@ -7,7 +7,7 @@ import pytest
 from newsflow.entity import mentions as mentions_module
 from newsflow.entity.labels import LABEL_MAP, normalise_label, place_fix
 from newsflow.entity.logic import Document, EntityExtractor
-from newsflow.entity.mentions import canonical_form, merge_mentions, trim_span
+from newsflow.entity.mentions import canonical_form, merge_mentions, name_spans, trim_span
 from newsflow.entity.models import ModelRegistry, resolve
 from newsflow.shared.events import EntityItem, LanguageSegment
 
@@ -296,9 +296,7 @@ def test_empty_text_is_skipped(extractor: EntityExtractor) -> None:
         ("in “Le Monde” today", "“Le Monde”", "ORG", "Le Monde"),
         ("a Dr Pepper", "Dr Pepper", "ORG", "Dr Pepper"),
         ("The", "The", "ORG", "The"),
-        ("in Rochester (New York) today", "Rochester (New York)", "LOC", "Rochester (New York)"),
         ("(Reuters) -", "(Reuters) -", "ORG", "Reuters"),
-        ("Kolno ( gemeente ) ( w )", "Kolno ( gemeente ) (", "LOC", "Kolno ( gemeente )"),
         ("Bayern Munich 2 Schalke 1", "Bayern Munich 2", "ORG", "Bayern Munich"),
         ("the Tour de France 2024 starts", "Tour de France 2024", "ORG", "Tour de France"),
         ("bij de Verkiezingen van 1982 werd", "Verkiezingen van 1982", "ORG",
@@ -309,6 +307,25 @@ def test_trim_span(text: str, span: str, label: str, expected: str) -> None:
     at = text.index(span)
     start, stop = trim_span(text, at, at + len(span), label)
     assert text[start:stop] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "expected"),
+    [
+        ("in Rochester (New York) today", "Rochester (New York)", ["Rochester", "New York"]),
+        ("die Deutsche Vermögensberatung (DVAG) hat", "Deutsche Vermögensberatung (DVAG",
+         ["Deutsche Vermögensberatung", "DVAG"]),
+        ("Kolno ( gemeente ) ( w )", "Kolno ( gemeente ) (", ["Kolno"]),
+        ("(Reuters) -", "(Reuters) -", ["Reuters"]),
+        ("flights to kerala today", "kerala", ["kerala"]),  # lower-case text keeps its names
+        ("位于北京（中国）的", "北京（中国）", ["北京", "中国"]),
+        ("位于北京(中国)的", "北京(中国)", ["北京", "中国"]),
+        ("the Tour de France 2024 starts", "Tour de France 2024", ["Tour de France"]),
+    ],
+)  # fmt: skip
+def test_name_spans_cut_at_brackets(text: str, span: str, expected: list[str]) -> None:
+    at = text.index(span)
+    assert [text[a:b] for a, b in name_spans(text, at, at + len(span), "LOC")] == expected
 
 
 def _items_of(text: str, spans: list[tuple[str, str]]) -> list[EntityItem]:

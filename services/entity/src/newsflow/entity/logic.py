@@ -21,7 +21,7 @@ from newsflow.entity.casing import unshout
 from newsflow.entity.chinese import to_traditional
 from newsflow.entity.labels import Label, normalise_label, place_fix
 from newsflow.entity.layout import apply_layout
-from newsflow.entity.mentions import canonical_form, merge_mentions, trim_span
+from newsflow.entity.mentions import canonical_form, merge_mentions, name_spans
 from newsflow.entity.models import ModelRegistry, Pipeline
 from newsflow.shared.events import EntitiesSection, EntityItem, LanguageSegment
 from newsflow.shared.scripts import char_script
@@ -114,8 +114,8 @@ def _items(doc: Any, job: _Job) -> list[EntityItem]:
         if label is None:
             others.append((ent.start_char, ent.end_char))
         else:
-            start, end = trim_span(job.text, ent.start_char, ent.end_char, label)
-            spans.append((start, end, str(label)))
+            for start, end in name_spans(job.text, ent.start_char, ent.end_char, label):
+                spans.append((start, end, str(label)))
     items = []
     for start, end, found in apply_layout(job.text, doc.text, spans, job.language, others):
         label = cast(Label, found)
